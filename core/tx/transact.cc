@@ -1,0 +1,1202 @@
+#include "core/tx/transact.h"
+
+#include <algorithm>
+#include <chrono>
+#include <map>
+#include <set>
+#include <unordered_map>
+#include <unordered_set>
+
+#include "core/value/edn.h"
+#include "core/value/error.h"
+
+namespace datahike {
+
+int64_t NowMillis() {
+  using namespace std::chrono;
+  return duration_cast<milliseconds>(system_clock::now().time_since_epoch()).count();
+}
+
+Value DatomToValue(const Datom& d) {
+  return Value::Vector({Value::Long(d.e), Value::Keyword(KeywordById(d.a)), d.v, Value::Long(d.tx),
+                        Value::Bool(d.added)});
+}
+
+Value ReportToValue(const TxReport& r) {
+  std::vector<Value> data;
+  data.reserve(r.tx_data.size());
+  for (const Datom& d : r.tx_data) data.push_back(DatomToValue(d));
+  std::vector<std::pair<Value, Value>> tempids;
+  for (const auto& [k, e] : r.tempids) tempids.emplace_back(k, Value::Long(e));
+  auto basis = [](const DbPtr& db) {
+    return Value::Map({{Kw("max-tx"), Value::Long(db->max_tx())},
+                       {Kw("max-eid"), Value::Long(db->max_eid())}});
+  };
+  return Value::Map({{Kw("tx-data"), Value::Vector(std::move(data))},
+                     {Kw("tempids"), Value::Map(std::move(tempids))},
+                     {Kw("tx-meta"), r.tx_meta},
+                     {Kw("db-before"), basis(r.db_before)},
+                     {Kw("db-after"), basis(r.db_after)}});
+}
+
+namespace {
+
+// Thrown inside a run when a tempid that was already given a new id turns out to upsert into an
+// existing entity: the transaction restarts with that tempid fixed.
+struct RetryWithTempid {
+  Value tempid;
+  int64_t eid;
+};
+
+bool IsTempid(const Value& v) {
+  return v.is_string() || (v.type() == Type::kLong && v.as_long() < 0);
+}
+
+bool IsTxId(const Value& v) {
+  if (v.is_keyword()) return v.as_named()->full == "db/current-tx";
+  if (v.is_string()) {
+    std::string_view s = v.as_string();
+    return s == "datomic.tx" || s == "datahike.tx" || s == ":db/current-tx";
+  }
+  return false;
+}
+
+std::string Str(const Value& v) { return edn::ToString(v); }
+
+[[noreturn]] void TxError(const std::string& msg, const char* code, const Value& context = Value()) {
+  std::vector<std::pair<Value, Value>> data{{Kw("error"), Kw(code)}};
+  if (!context.is_nil()) data.emplace_back(Kw("context"), context);
+  throw Error(ErrorKind::kTransaction, msg, Value::Map(std::move(data)));
+}
+
+[[noreturn]] void SchemaError(const std::string& msg, const Value& context = Value()) {
+  std::vector<std::pair<Value, Value>> data{{Kw("error"), Kw("transact/schema")}};
+  if (!context.is_nil()) data.emplace_back(Kw("context"), context);
+  throw Error(ErrorKind::kSchema, msg, Value::Map(std::move(data)));
+}
+
+std::string DatomText(const Datom& d) {
+  return "#datahike/Datom [" + std::to_string(d.e) + " :" + KeywordById(d.a)->full + " " +
+         Str(d.v) + " " + std::to_string(d.tx) + " " + (d.added ? "true" : "false") + "]";
+}
+
+// Probes for prefix seeks in the transient trees.
+struct EaProbe {
+  int64_t e;
+  uint32_t a;  // 0: any attribute
+  int operator()(const Datom& d) const {
+    if (int c = CompareLong(d.e, e)) return c;
+    return a == 0 ? 0 : CompareAttr(d.a, a);
+  }
+};
+struct EavProbe {
+  int64_t e;
+  uint32_t a;
+  const Value* v;
+  int operator()(const Datom& d) const {
+    if (int c = CompareLong(d.e, e)) return c;
+    if (int c = CompareAttr(d.a, a)) return c;
+    return Compare(d.v, *v);
+  }
+};
+struct AProbe {
+  uint32_t a;
+  int operator()(const Datom& d) const { return CompareAttr(d.a, a); }
+};
+struct AvProbe {
+  uint32_t a;
+  const Value* v;
+  int operator()(const Datom& d) const {
+    if (int c = CompareAttr(d.a, a)) return c;
+    return Compare(d.v, *v);
+  }
+};
+
+uint32_t Id(const char* kw) { return InternKeyword(kw)->id; }
+
+struct Builtins {
+  uint32_t ident = Id("db/ident");
+  uint32_t value_type = Id("db/valueType");
+  uint32_t cardinality = Id("db/cardinality");
+  uint32_t unique = Id("db/unique");
+  uint32_t index = Id("db/index");
+  uint32_t component = Id("db/isComponent");
+  uint32_t no_history = Id("db/noHistory");
+  uint32_t doc = Id("db/doc");
+  uint32_t tx_instant = Id("db/txInstant");
+  uint32_t tuple_attrs = Id("db/tupleAttrs");
+  uint32_t tuple_types = Id("db/tupleTypes");
+  uint32_t tuple_type = Id("db/tupleType");
+  uint32_t db_id = Id("db/id");
+  const Named* add = InternKeyword("db/add");
+  Value db_id_kw = Kw("db/id");
+  const Named* retract = InternKeyword("db/retract");
+  bool IsSchemaAttr(uint32_t a) const {
+    return a == ident || a == value_type || a == cardinality || a == unique || a == index ||
+           a == component || a == no_history || a == doc || a == tuple_attrs ||
+           a == tuple_types || a == tuple_type;
+  }
+  // Properties that make an ident an attribute (beyond :db/ident and :db/doc).
+  bool IsDefiningAttr(uint32_t a) const { return IsSchemaAttr(a) && a != ident && a != doc; }
+};
+const Builtins& B() {
+  static const Builtins b;
+  return b;
+}
+
+struct ValueMapHash {
+  size_t operator()(const Value& v) const { return Hash(v); }
+};
+struct ValueMapEq {
+  bool operator()(const Value& a, const Value& b) const {
+    return a.type() == b.type() && Equal(a, b);
+  }
+};
+using TempidMap = std::unordered_map<Value, int64_t, ValueMapHash, ValueMapEq>;
+
+// One work item: a tx-data element, or a marker that flushes queued composite tuples.
+struct WorkItem {
+  Value entity;
+  bool flush_tuples = false;
+};
+
+}  // namespace
+
+// Builds one transaction. Friend of Db: reads its trees and assembles the new value.
+class TxBuilder {
+ public:
+  TxBuilder(const DbPtr& before, int64_t now) : before_(before), now_(now) {}
+
+  TxReport Run(const Value& tx_data, const Value& tx_meta) {
+    if (before_->view() != ViewKind::kCurrent) {
+      throw Error(ErrorKind::kMisuse, "Cannot transact on a historical (as-of/since/history) db value");
+    }
+    if (!tx_data.is_nil() && !tx_data.is_sequential()) {
+      TxError("Bad transaction data " + Str(tx_data) + ", expected sequential collection",
+              "transact/syntax", tx_data);
+    }
+    if (!tx_meta.is_nil() && !tx_meta.is_map()) {
+      TxError("Bad transaction meta " + Str(tx_meta) + ", expected a map", "transact/syntax");
+    }
+    TempidMap seed;
+    std::vector<Value> seed_order;
+    for (int attempt = 0;; ++attempt) {
+      try {
+        return RunOnce(tx_data, tx_meta, seed, seed_order);
+      } catch (const RetryWithTempid& r) {
+        auto it = seed.find(r.tempid);
+        if (it != seed.end() || attempt > 1000) {
+          TxError("Conflicting upsert: " + Str(r.tempid) + " resolves both to " +
+                      std::to_string(r.eid) + " and " +
+                      (it != seed.end() ? std::to_string(it->second) : std::string("another entity")),
+                  "transact/upsert");
+        }
+        seed = tempids_;
+        seed_order = tempid_order_;
+        if (seed.emplace(r.tempid, r.eid).second) seed_order.push_back(r.tempid);
+        seed[r.tempid] = r.eid;
+      }
+    }
+  }
+
+ private:
+  // ------------------------------------------------------------------------------------------------
+  // State of one run
+
+  void Reset(const TempidMap& seed, const std::vector<Value>& seed_order) {
+    const Db& db = *before_;
+    eavt_.emplace(db.current_.eavt.AsTransient());
+    aevt_.emplace(db.current_.aevt.AsTransient());
+    avet_.emplace(db.current_.avet.AsTransient());
+    history_ = db.config_.keep_history;
+    if (history_) {
+      teavt_.emplace(db.temporal_.eavt.AsTransient());
+      taevt_.emplace(db.temporal_.aevt.AsTransient());
+      tavet_.emplace(db.temporal_.avet.AsTransient());
+    }
+    schema_ = db.schema_;
+    schema_owned_ = false;
+    max_eid_ = db.max_eid_;
+    tx_ = db.max_tx_ + 1;
+    tempids_ = seed;
+    tempid_order_ = seed_order;
+    tx_data_.clear();
+    queued_tuples_.clear();
+    dirty_schema_.clear();
+    changed_attrs_.clear();
+    work_.clear();
+  }
+
+  const Schema& schema() {
+    if (!dirty_schema_.empty()) RebuildSchema();
+    return *schema_;
+  }
+  Schema& MutableSchema() {
+    if (!schema_owned_) {
+      schema_ = std::make_shared<Schema>(*schema_);
+      schema_owned_ = true;
+    }
+    return const_cast<Schema&>(*schema_);
+  }
+  bool write_mode() const { return !before_->config_.schema_on_read; }
+
+  // ------------------------------------------------------------------------------------------------
+  // Reads of the in-progress state
+
+  std::optional<Datom> FindEa(int64_t e, uint32_t a) {
+    auto it = eavt_->Seek(EaProbe{e, a});
+    if (it.Valid() && it->e == e && it->a == a) return *it;
+    return std::nullopt;
+  }
+  std::optional<Datom> FindEav(int64_t e, uint32_t a, const Value& v) {
+    EavProbe probe{e, a, &v};
+    auto it = eavt_->Seek(probe);
+    if (it.Valid() && probe(*it) == 0) return *it;
+    return std::nullopt;
+  }
+  std::vector<Datom> AllEa(int64_t e, uint32_t a) {
+    std::vector<Datom> out;
+    EaProbe probe{e, a};
+    for (auto it = eavt_->Seek(probe); it.Valid() && probe(*it) == 0; it.Next()) out.push_back(*it);
+    return out;
+  }
+  // First datom of attribute a with value v in AVET (a must be in AVET), or none.
+  std::optional<Datom> FindAv(uint32_t a, const Value& v) {
+    AvProbe probe{a, &v};
+    auto it = avet_->Seek(probe);
+    if (it.Valid() && probe(*it) == 0) return *it;
+    return std::nullopt;
+  }
+
+  // Entity resolution against the in-progress state. Returns 0 when nothing is found.
+  int64_t Entid(const Value& ref) {
+    switch (ref.type()) {
+      case Type::kLong:
+        if (ref.as_long() <= 0) {
+          TxError("Expected number or lookup ref for entity id, got " + Str(ref), "entity-id/syntax",
+                  ref);
+        }
+        return ref.as_long();
+      case Type::kKeyword: {
+        auto d = FindAv(B().ident, ref);
+        return d ? d->e : 0;
+      }
+      case Type::kList:
+      case Type::kVector: {
+        const auto& items = ref.items();
+        if (items.size() != 2) {
+          TxError("Lookup ref should contain 2 elements: " + Str(ref), "lookup-ref/syntax", ref);
+        }
+        const Attribute* attr = items[0].is_keyword() ? schema().Find(AttrOf(items[0])) : nullptr;
+        if (attr == nullptr || attr->unique == Unique::kNone) {
+          TxError("Lookup ref attribute should be marked as :db/unique: " + Str(ref),
+                  "lookup-ref/unique", ref);
+        }
+        if (items[1].is_nil()) return 0;
+        Value v = items[1];
+        if (attr->is_ref() && (v.is_keyword() || v.is_sequential())) {
+          v = Value::Long(EntidStrict(v));
+        }
+        auto d = FindAv(attr->ident, v);
+        return d ? d->e : 0;
+      }
+      default:
+        TxError("Expected number or lookup ref for entity id, got " + Str(ref), "entity-id/syntax",
+                ref);
+    }
+  }
+  int64_t EntidStrict(const Value& ref) {
+    int64_t e = Entid(ref);
+    if (e == 0) TxError("Nothing found for entity id " + Str(ref), "entity-id/missing", ref);
+    return e;
+  }
+
+  // ------------------------------------------------------------------------------------------------
+  // Index writes
+
+  void InsertCurrent(const Datom& d, const Attribute* attr) {
+    eavt_->Insert(d);
+    aevt_->Insert(d);
+    if (attr != nullptr && attr->in_avet()) avet_->Insert(d);
+  }
+  void EraseCurrent(const Datom& d, const Attribute* attr) {
+    eavt_->Erase(d);
+    aevt_->Erase(d);
+    if (attr != nullptr && attr->in_avet()) avet_->Erase(d);
+  }
+  void InsertTemporal(const Datom& d, const Attribute* attr) {
+    teavt_->Insert(d);
+    taevt_->Insert(d);
+    if (attr != nullptr && attr->in_avet()) tavet_->Insert(d);
+  }
+
+  void AdvanceMaxEid(int64_t e) {
+    if (e > max_eid_ && e < kTx0) max_eid_ = e;
+  }
+  int64_t NextEid() { return max_eid_ + 1; }
+  void Allocate(const Value& tempid, int64_t eid) {
+    if (IsTempid(tempid) || IsTxId(tempid)) {
+      auto [it, inserted] = tempids_.emplace(tempid, eid);
+      if (inserted) {
+        tempid_order_.push_back(tempid);
+      } else {
+        it->second = eid;
+      }
+    }
+    AdvanceMaxEid(eid);
+  }
+  const int64_t* TempidOf(const Value& tempid) {
+    auto it = tempids_.find(tempid);
+    return it == tempids_.end() ? nullptr : &it->second;
+  }
+
+  // ------------------------------------------------------------------------------------------------
+  // Validation
+
+  // The attribute of an op, validated: a keyword defined in the schema under :write.
+  const Attribute* ValidateAttr(const Value& a, const Value& at, uint32_t* id) {
+    if (!a.is_keyword()) {
+      TxError("Bad entity attribute " + Str(a) + " at " + Str(at) + ", expected keyword",
+              "transact/syntax", at);
+    }
+    *id = AttrOf(a);
+    const Attribute* attr = schema().Find(*id);
+    if (attr == nullptr && write_mode()) {
+      SchemaError("Bad entity attribute " + Str(a) + " at " + Str(at) +
+                      ", not defined in current schema",
+                  at);
+    }
+    return attr;
+  }
+
+  void ValidateValue(const Value& v, const Attribute* attr, const Value& at) {
+    if (v.is_nil()) {
+      TxError("Cannot store nil as a value at " + Str(at), "transact/syntax", at);
+    }
+    if (attr == nullptr || attr->type == ValueType::kAny) return;
+    bool ok;
+    if (attr->is_ref()) {
+      ok = v.type() == Type::kLong || v.is_keyword() || v.is_sequential() || v.is_string();
+    } else {
+      ok = ValueConforms(attr->type, v);
+    }
+    if (!ok && (write_mode() || schema().IsBuiltin(attr->ident))) {
+      SchemaError("Bad entity value " + Str(v) + " at " + Str(at) +
+                      ", value does not match schema definition. Must be conform to: " +
+                      ValueTypePredicate(attr->type),
+                  at);
+    }
+  }
+
+  void CheckTuple(const Attribute* attr, const Value& v, const Value& op, bool internal) {
+    if (attr == nullptr || attr->type != ValueType::kTuple) return;
+    if (!attr->tuple_attrs.empty()) {
+      if (!internal) {
+        TxError("Can't modify tuple attrs directly: " + Str(op), "transact/syntax", op);
+      }
+      return;
+    }
+    if (!v.is_sequential()) return;  // ValidateValue reports a non-vector
+    const auto& items = v.items();
+    if (attr->has_tuple_type) {
+      if (items.size() > 8) {
+        TxError("Cannot store more than 8 values for homogeneous tuple: " + Str(op),
+                "transact/syntax", op);
+      }
+      for (const Value& x : items) {
+        if (!x.is_nil() && !items[0].is_nil() && x.type() != items[0].type()) {
+          TxError("Cannot store homogeneous tuple with values of different type: " + Str(op),
+                  "transact/syntax", op);
+        }
+      }
+      for (const Value& x : items) {
+        if (!x.is_nil() && !ValueConforms(attr->tuple_type, x)) {
+          TxError("Cannot store homogeneous tuple. Values are of wrong type: " + Str(op),
+                  "transact/syntax", op);
+        }
+      }
+    } else if (!attr->tuple_types.empty()) {
+      if (items.size() != attr->tuple_types.size()) {
+        TxError("Cannot store heterogeneous tuple: expecting " +
+                    std::to_string(attr->tuple_types.size()) + " values, got " +
+                    std::to_string(items.size()),
+                "transact/syntax", op);
+      }
+      for (size_t i = 0; i < items.size(); ++i) {
+        if (!items[i].is_nil() && !ValueConforms(attr->tuple_types[i], items[i])) {
+          std::vector<Value> types;
+          for (ValueType t : attr->tuple_types) types.push_back(Kw(ValueTypeKeyword(t)));
+          TxError("Cannot store heterogeneous tuple: there is a mismatch between values " +
+                      Str(v) + " and their types " + Str(Value::Vector(std::move(types))),
+                  "transact/syntax", op);
+        }
+      }
+    }
+  }
+
+  // ------------------------------------------------------------------------------------------------
+  // Adds and retractions
+
+  void AddDatom(int64_t e, uint32_t a, const Attribute* attr, const Value& v) {
+    bool many = attr != nullptr && attr->many;
+    std::optional<Datom> old = many ? FindEav(e, a, v) : FindEa(e, a);
+    if (old && (many || Compare(old->v, v) == 0)) return;  // re-asserted: no datom
+    if (old) RetractDatom(*old, attr);
+    if (attr != nullptr && attr->unique != Unique::kNone) {
+      auto found = FindAv(a, v);
+      if (found && found->e != e) {
+        Datom d{v, e, tx_, a, true};
+        TxError("Cannot add " + DatomText(d) + " because of unique constraint: (" +
+                    DatomText(*found) + ")",
+                "transact/unique", DatomToValue(d));
+      }
+    }
+    Datom d{v, e, tx_, a, true};
+    InsertCurrent(d, attr);
+    tx_data_.push_back(d);
+    AdvanceMaxEid(e);
+    Touched(e, a, attr, &v);
+  }
+
+  // REQUIRES: d is in the current indices.
+  void RetractDatom(const Datom& d, const Attribute* attr) {
+    EraseCurrent(d, attr);
+    bool keep = history_ && d.tx != tx_ && d.a != B().tx_instant &&
+                !(attr != nullptr && attr->no_history);
+    if (keep) {
+      InsertTemporal(d, attr);
+      Datom r = d;
+      r.tx = tx_;
+      r.added = false;
+      InsertTemporal(r, attr);
+    }
+    Datom r{d.v, d.e, tx_, d.a, false};
+    tx_data_.push_back(r);
+    Touched(d.e, d.a, attr, nullptr);
+  }
+
+  void Touched(int64_t e, uint32_t a, const Attribute* attr, const Value* v) {
+    if (B().IsSchemaAttr(a)) dirty_schema_.insert(e);
+    if (attr == nullptr) return;
+    changed_attrs_.insert(a);
+    if (const auto* composites = schema_->CompositesOf(a)) {
+      for (uint32_t t : *composites) QueueTuple(e, t, a, v);
+    }
+  }
+
+  void QueueTuple(int64_t e, uint32_t tuple, uint32_t a, const Value* v) {
+    const Attribute* tattr = schema_->Find(tuple);
+    if (tattr == nullptr) return;
+    auto& slot = queued_tuples_[e];
+    auto it = slot.find(tuple);
+    if (it == slot.end()) {
+      std::vector<Value> init(tattr->tuple_attrs.size());
+      if (auto cur = FindEa(e, tuple); cur && cur->v.is_sequential() &&
+                                       cur->v.size() == init.size()) {
+        init = cur->v.items();
+      }
+      it = slot.emplace(tuple, std::move(init)).first;
+    }
+    for (size_t i = 0; i < tattr->tuple_attrs.size(); ++i) {
+      if (tattr->tuple_attrs[i] == a) it->second[i] = v ? *v : Value();
+    }
+  }
+
+  void FlushTuples() {
+    if (queued_tuples_.empty()) return;
+    auto queued = std::move(queued_tuples_);
+    queued_tuples_.clear();
+    for (auto& [e, tuples] : queued) {
+      for (auto& [t, values] : tuples) {
+        bool all_nil = std::all_of(values.begin(), values.end(),
+                                   [](const Value& x) { return x.is_nil(); });
+        const Attribute* tattr = schema_->Find(t);
+        auto cur = FindEa(e, t);
+        if (all_nil) {
+          if (cur) RetractDatom(*cur, tattr);
+          continue;
+        }
+        Value tv = Value::Vector(std::move(values));
+        if (cur && Compare(cur->v, tv) == 0) continue;
+        AddDatom(e, t, tattr, tv);
+      }
+    }
+  }
+
+  // ------------------------------------------------------------------------------------------------
+  // Schema maintenance
+
+  void RebuildSchema() {
+    std::set<int64_t> dirty;
+    dirty.swap(dirty_schema_);
+    Schema& s = MutableSchema();
+    for (int64_t e : dirty) {
+      // Forget whatever attribute this entity defined before.
+      for (const auto& [id, attr] : s.attributes()) {
+        if (attr.eid == e) {
+          s.Remove(id);
+          break;
+        }
+      }
+      std::vector<std::pair<Value, Value>> props;
+      Value ident;
+      bool defining = false;
+      for (const Datom& d : AllEa(e, 0)) {
+        if (!B().IsSchemaAttr(d.a)) continue;
+        if (d.a == B().ident) {
+          ident = d.v;
+          continue;
+        }
+        if (B().IsDefiningAttr(d.a)) defining = true;
+        props.emplace_back(Value::Keyword(KeywordById(d.a)), d.v);
+      }
+      if (!ident.is_keyword() || !defining) continue;
+      Value pm = Value::Map(std::move(props));
+      Attribute a = AttributeFromProperties(AttrOf(ident), pm, false);
+      a.eid = e;
+      s.Put(std::move(a));
+      schema_entities_.insert(e);
+    }
+  }
+
+  // Datahike's early check for entity maps that change an existing attribute.
+  void CheckSchemaUpdate(const Value& entity, int64_t eid) {
+    const Value* ident = entity.get("db/ident");
+    const Attribute* existing = nullptr;
+    for (const auto& [id, a] : schema().attributes()) {
+      if (a.eid == eid && eid != 0) existing = &a;
+    }
+    if (existing == nullptr && ident != nullptr && ident->is_keyword()) {
+      existing = schema().Find(AttrOf(*ident));
+      if (existing != nullptr && existing->eid != eid) existing = nullptr;
+    }
+    if (existing == nullptr) {
+      if (write_mode() && (entity.get("db/cardinality") || entity.get("db/valueType"))) {
+        if (ident == nullptr || entity.get("db/cardinality") == nullptr ||
+            entity.get("db/valueType") == nullptr) {
+          SchemaError(
+              "Incomplete schema transaction attributes, expected :db/ident, :db/valueType, "
+              ":db/cardinality",
+              entity);
+        }
+      }
+      return;
+    }
+    std::vector<Value> invalid;
+    if (const Value* c = entity.get("db/cardinality")) {
+      bool many = c->is_keyword() && c->as_named()->full == "db.cardinality/many";
+      if (many && !existing->many && existing->unique != Unique::kNone) {
+        invalid.push_back(Kw("db/cardinality"));
+      }
+    }
+    if (const Value* u = entity.get("db/unique")) {
+      Unique nu = Unique::kNone;
+      if (u->is_keyword() && u->as_named()->full == "db.unique/identity") nu = Unique::kIdentity;
+      if (u->is_keyword() && u->as_named()->full == "db.unique/value") nu = Unique::kValue;
+      if (nu != existing->unique && existing->many) invalid.push_back(Kw("db/unique"));
+    }
+    if (const Value* i = entity.get("db/index")) {
+      if (existing->index && !(i->type() == Type::kBool && i->as_bool())) {
+        invalid.push_back(Kw("db/index"));
+      }
+    }
+    if (!invalid.empty()) {
+      throw Error(ErrorKind::kSchema, "Update not supported for these schema attributes",
+                  Value::Map({{Kw("error"), Kw("transact/schema")},
+                              {Kw("entity"), entity},
+                              {Kw("invalid-updates"), Value::Vector(std::move(invalid))}}));
+    }
+  }
+
+  bool AttrHasData(uint32_t a, bool include_history) {
+    AProbe probe{a};
+    auto it = aevt_->Seek(probe);
+    if (it.Valid() && probe(*it) == 0) return true;
+    if (include_history && history_) {
+      auto ht = taevt_->Seek(probe);
+      if (ht.Valid() && probe(*ht) == 0) return true;
+    }
+    return false;
+  }
+
+  // The end-of-transaction check of schema changes, on the resulting state.
+  void ValidateSchemaChanges() {
+    if (schema_.get() == before_->schema_.get()) return;
+    const Schema& old_schema = *before_->schema_;
+    const Schema& new_schema = schema();
+    std::set<uint32_t> idents;
+    for (const auto& [id, a] : old_schema.attributes()) idents.insert(id);
+    for (const auto& [id, a] : new_schema.attributes()) idents.insert(id);
+    for (uint32_t id : idents) {
+      const Attribute* o = old_schema.Find(id);
+      const Attribute* n = new_schema.Find(id);
+      if (n == nullptr || old_schema.IsBuiltin(id)) continue;
+      Value name = Value::Keyword(KeywordById(id));
+      if (write_mode() && n->eid != 0 && (!HasProp(n->eid, B().value_type) ||
+                                          !HasProp(n->eid, B().cardinality))) {
+        SchemaError(
+            "Incomplete schema transaction attributes, expected :db/ident, :db/valueType, "
+            ":db/cardinality",
+            name);
+      }
+      if (o == nullptr) continue;
+      // :db/index can be switched on, not off.
+      if (o->index && !n->index) UpdateNotSupported(name, "db/index");
+      // one -> many is refused on a unique attribute.
+      if (!o->many && n->many && (n->unique != Unique::kNone || o->unique != Unique::kNone)) {
+        UpdateNotSupported(name, "db/cardinality");
+      }
+      if (o->many && !n->many && HasMultiValuedEntity(id)) {
+        SchemaError("Cannot change the cardinality of " + Str(name) +
+                        " to one: an entity holds more than one value",
+                    name);
+      }
+      bool type_changed = o->type != n->type || o->tuple_attrs != n->tuple_attrs ||
+                          o->tuple_types != n->tuple_types || o->tuple_type != n->tuple_type;
+      if (type_changed && AttrHasData(id, true)) {
+        SchemaError("Schema change on " + Str(name) +
+                        " requires the attribute to be unused, but it has existing (or history) "
+                        "datoms. Migrate the data to a new attribute instead.",
+                    name);
+      }
+      if (o->unique == Unique::kNone && n->unique != Unique::kNone) {
+        if (n->many) UpdateNotSupported(name, "db/unique");
+      }
+      if (!o->in_avet() && n->in_avet()) Backfill(id, n);
+    }
+  }
+
+  bool HasProp(int64_t e, uint32_t a) { return FindEa(e, a).has_value(); }
+
+  [[noreturn]] void UpdateNotSupported(const Value& name, const char* prop) {
+    throw Error(ErrorKind::kSchema, "Update not supported for these schema attributes",
+                Value::Map({{Kw("error"), Kw("transact/schema")},
+                            {Kw("attribute"), name},
+                            {Kw("invalid-updates"), Value::Vector({Kw(prop)})}}));
+  }
+
+  bool HasMultiValuedEntity(uint32_t a) {
+    AProbe probe{a};
+    int64_t last = 0;
+    for (auto it = aevt_->Seek(probe); it.Valid() && probe(*it) == 0; it.Next()) {
+      if (it->e == last) return true;
+      last = it->e;
+    }
+    return false;
+  }
+
+  // An attribute newly in AVET (switched to indexed or unique): add its existing datoms, checking
+  // uniqueness.
+  void Backfill(uint32_t a, const Attribute* attr) {
+    AProbe probe{a};
+    std::vector<Datom> cur, hist;
+    for (auto it = aevt_->Seek(probe); it.Valid() && probe(*it) == 0; it.Next()) cur.push_back(*it);
+    if (history_) {
+      for (auto it = taevt_->Seek(probe); it.Valid() && probe(*it) == 0; it.Next()) {
+        hist.push_back(*it);
+      }
+    }
+    for (const Datom& d : cur) {
+      if (attr->unique != Unique::kNone) {
+        auto found = FindAv(a, d.v);
+        if (found && found->e != d.e) {
+          TxError("Cannot add " + DatomText(d) + " because of unique constraint: (" +
+                      DatomText(*found) + ")",
+                  "transact/unique", DatomToValue(d));
+        }
+      }
+      avet_->Insert(d);
+    }
+    for (const Datom& d : hist) tavet_->Insert(d);
+  }
+
+  // ------------------------------------------------------------------------------------------------
+  // Upsert
+
+  // The existing entity an entity map resolves to through its unique identity attributes, or 0.
+  int64_t UpsertEid(const Value& entity, const Value& id) {
+    int64_t found_e = 0;
+    Value found_a, found_v;
+    for (const auto& [k, v0] : entity.entries()) {
+      if (!k.is_keyword()) continue;
+      const Attribute* attr = schema().Find(AttrOf(k));
+      if (attr == nullptr || attr->unique != Unique::kIdentity) continue;
+      Value v = v0;
+      if (attr->is_ref() && IsTempid(v0)) {
+        const int64_t* t = TempidOf(v0);
+        if (t == nullptr) continue;
+        v = Value::Long(*t);
+      } else if (attr->is_ref() && (v0.is_keyword() || v0.is_sequential())) {
+        int64_t e = Entid(v0);
+        if (e == 0) continue;
+        v = Value::Long(e);
+      }
+      if (v.is_nil()) continue;
+      ValidateValue(v, attr, Value::Vector({Value(), Value(), k, v}));
+      auto d = FindAv(attr->ident, v);
+      if (!d) continue;
+      if (found_e == 0) {
+        found_e = d->e;
+        found_a = k;
+        found_v = v;
+      } else if (found_e != d->e) {
+        TxError("Conflicting upserts: " + Str(Value::Vector({found_a, found_v})) + " resolves to " +
+                    std::to_string(found_e) + ", but " + Str(Value::Vector({k, v})) +
+                    " resolves to " + std::to_string(d->e),
+                "transact/upsert", entity);
+      }
+    }
+    // Unique composite tuples whose parts all appear in the map.
+    for (const auto& [tid, tattr] : schema().attributes()) {
+      if (tattr.tuple_attrs.empty() || tattr.unique != Unique::kIdentity) continue;
+      std::vector<Value> parts;
+      bool complete = true;
+      for (uint32_t part : tattr.tuple_attrs) {
+        const Value* pv = entity.get(Value::Keyword(KeywordById(part)));
+        if (pv == nullptr || IsTempid(*pv)) {
+          complete = false;
+          break;
+        }
+        Value x = *pv;
+        const Attribute* pattr = schema().Find(part);
+        if (pattr != nullptr && pattr->is_ref()) x = Value::Long(EntidStrict(x));
+        parts.push_back(x);
+      }
+      if (!complete) continue;
+      Value tv = Value::Vector(std::move(parts));
+      auto d = FindAv(tid, tv);
+      if (!d) continue;
+      Value tk = Value::Keyword(KeywordById(tid));
+      if (found_e == 0) {
+        found_e = d->e;
+        found_a = tk;
+        found_v = tv;
+      } else if (found_e != d->e) {
+        TxError("Conflicting upserts: " + Str(Value::Vector({found_a, found_v})) + " resolves to " +
+                    std::to_string(found_e) + ", but " + Str(Value::Vector({tk, tv})) +
+                    " resolves to " + std::to_string(d->e),
+                "transact/upsert", entity);
+      }
+    }
+    if (found_e != 0 && id.type() == Type::kLong && id.as_long() > 0 && id.as_long() != found_e) {
+      TxError("Conflicting upsert: " + Str(Value::Vector({found_a, found_v})) + " resolves to " +
+                  std::to_string(found_e) + ", but entity already has :db/id " +
+                  std::to_string(id.as_long()),
+              "transact/upsert", entity);
+    }
+    return found_e;
+  }
+
+  // ------------------------------------------------------------------------------------------------
+  // Entity maps
+
+  static bool IsReverse(const Named* k) { return !k->name.empty() && k->name[0] == '_'; }
+  static const Named* FlipReverse(const Named* k) {
+    if (IsReverse(k)) return InternKeyword(k->ns, k->name.substr(1));
+    return InternKeyword(k->ns, "_" + k->name);
+  }
+
+  void ProcessMap(const Value& entity) {
+    const Value* idp = entity.get(B().db_id_kw);
+    Value old_id = idp ? *idp : Value();
+    Value resolved = old_id;
+    if (IsTxId(old_id)) {
+      resolved = Value::Long(tx_);
+      Allocate(old_id, tx_);
+    } else if (old_id.is_sequential()) {
+      resolved = Value::Long(EntidStrict(old_id));
+    } else if (old_id.is_keyword()) {
+      resolved = Value::Long(EntidStrict(Value::Vector({Kw("db/ident"), old_id})));
+    }
+    int64_t upserted = UpsertEid(entity, resolved);
+    const int64_t* resolved_tempid = IsTempid(resolved) ? TempidOf(resolved) : nullptr;
+    if (upserted != 0 && resolved_tempid != nullptr && upserted != *resolved_tempid) {
+      throw RetryWithTempid{resolved, upserted};
+    }
+    int64_t eid;
+    if (upserted != 0) {
+      eid = upserted;
+    } else if (resolved.is_nil()) {
+      eid = NextEid();
+    } else if (IsTempid(resolved)) {
+      eid = resolved_tempid ? *resolved_tempid : NextEid();
+    } else if (resolved.type() == Type::kLong) {
+      eid = resolved.as_long();
+    } else {
+      TxError("Expected number, string, keyword or lookup ref for :db/id, got " + Str(old_id),
+              "entity-id/syntax", entity);
+    }
+    CheckSchemaUpdate(entity, eid);
+    Allocate(resolved, eid);
+    Explode(entity, eid);
+  }
+
+  static std::string AtText(int64_t eid, const Value& a, const Value& v) {
+    return "{:db/id " + std::to_string(eid) + ", " + Str(a) + " " + Str(v) + "}";
+  }
+
+  void Explode(const Value& entity, int64_t eid) {
+    std::vector<WorkItem> out;
+    Value e = Value::Long(eid);
+    for (const auto& [k, vs] : entity.entries()) {
+      if (k.is_keyword() && (k.as_named()->full == "db/id" || k.as_named()->full == "db/ensure")) {
+        continue;
+      }
+      if (!k.is_keyword()) {
+        TxError("Bad entity attribute " + Str(k) + " at " + AtText(eid, k, vs) +
+                    ", expected keyword",
+                "transact/syntax", entity);
+      }
+      const Named* kn = k.as_named();
+      bool reverse = IsReverse(kn);
+      const Named* straight = reverse ? FlipReverse(kn) : kn;
+      const Attribute* attr = schema().Find(straight->id);
+      if (attr == nullptr && write_mode()) {
+        SchemaError("Bad entity attribute " + Str(k) + " at " + AtText(eid, k, vs) +
+                        ", not defined in current schema",
+                    entity);
+      }
+      bool is_ref = attr != nullptr && attr->is_ref();
+      if (reverse && !is_ref) {
+        TxError("Bad attribute " + Str(k) +
+                    ": reverse attribute name requires {:db/valueType :db.type/ref} in schema",
+                "transact/syntax", entity);
+      }
+      // A multi-valued context takes a collection of values, except a lookup ref.
+      bool multi = reverse || (attr != nullptr && attr->many);
+      bool wrap = !multi || !(vs.is_collection());
+      if (!wrap && vs.size() == 2 && vs.items()[0].is_keyword()) {
+        const Attribute* la = schema().Find(AttrOf(vs.items()[0]));
+        if (la != nullptr && la->unique == Unique::kIdentity) wrap = true;
+      }
+      auto emit = [&](const Value& v) {
+        if (is_ref && v.is_map()) {
+          std::vector<std::pair<Value, Value>> nested(v.entries().begin(), v.entries().end());
+          nested.emplace_back(Value::Keyword(FlipReverse(kn)), e);
+          out.push_back({Value::Map(std::move(nested)), false});
+        } else if (reverse) {
+          out.push_back({Value::Vector({Value::Keyword(B().add), v, Value::Keyword(straight), e}),
+                         false});
+        } else {
+          out.push_back({Value::Vector({Value::Keyword(B().add), e, k, v}), false});
+        }
+      };
+      if (wrap) {
+        emit(vs);
+      } else {
+        for (const Value& v : vs.items()) emit(v);
+      }
+    }
+    PushFront(std::move(out));
+  }
+
+  // ------------------------------------------------------------------------------------------------
+  // Op vectors
+
+  void ProcessOp(const Value& opv) {
+    const auto& items = opv.items();
+    if (items.empty() || !items[0].is_keyword()) {
+      TxError("Unknown operation at " + Str(opv) + ", expected :db/add, :db/retract, ...",
+              "transact/syntax", opv);
+    }
+    const std::string& op = items[0].as_named()->full;
+    Value e = items.size() > 1 ? items[1] : Value();
+    Value a = items.size() > 2 ? items[2] : Value();
+    Value v = items.size() > 3 ? items[3] : Value();
+    const Attribute* attr = a.is_keyword() ? schema().Find(AttrOf(a)) : nullptr;
+    bool is_ref = attr != nullptr && attr->is_ref();
+    if (op == "db/add" || op == "db/retract") CheckTuple(attr, v, opv, false);
+
+    if (IsTxId(e)) {
+      Allocate(e, tx_);
+      PushFront({{Replace(opv, 1, Value::Long(tx_)), false}});
+      return;
+    }
+    if (is_ref && IsTxId(v)) {
+      Allocate(v, tx_);
+      PushFront({{Replace(opv, 3, Value::Long(tx_)), false}});
+      return;
+    }
+    if (IsTempid(e)) {
+      if (op != "db/add") {
+        TxError("Can't use tempid in '" + Str(opv) + "'. Tempids are allowed in :db/add only",
+                "transact/syntax", opv);
+      }
+      int64_t upserted = 0;
+      if (attr != nullptr && attr->unique == Unique::kIdentity && !v.is_nil() && !IsTempid(v)) {
+        Value lv = v;
+        if (is_ref && (v.is_keyword() || v.is_sequential())) lv = Value::Long(Entid(v));
+        if (auto d = FindAv(attr->ident, lv)) upserted = d->e;
+      }
+      const int64_t* allocated = TempidOf(e);
+      if (upserted != 0 && allocated != nullptr && upserted != *allocated) {
+        throw RetryWithTempid{e, upserted};
+      }
+      int64_t eid = upserted != 0 ? upserted : (allocated ? *allocated : NextEid());
+      Allocate(e, eid);
+      PushFront({{Replace(opv, 1, Value::Long(eid)), false}});
+      return;
+    }
+    if (is_ref && IsTempid(v)) {
+      if (const int64_t* t = TempidOf(v)) {
+        PushFront({{Replace(opv, 3, Value::Long(*t)), false}});
+      } else {
+        Allocate(v, NextEid());
+        PushFront({{opv, false}});
+      }
+      return;
+    }
+    ApplyOp(op, opv, e, a, v, items);
+  }
+
+  static Value Replace(const Value& vec, size_t i, Value x) {
+    std::vector<Value> items = vec.items();
+    items[i] = std::move(x);
+    return Value::Vector(std::move(items));
+  }
+
+  void ApplyOp(const std::string& op, const Value& opv, const Value& e, const Value& a,
+               const Value& v, const std::vector<Value>& items) {
+    if (op == "db/add") {
+      if (items.size() != 4) {
+        TxError("Bad transaction data " + Str(opv) + ", expected [:db/add e a v]", "transact/syntax",
+                opv);
+      }
+      uint32_t aid;
+      const Attribute* attr = ValidateAttr(a, opv, &aid);
+      ValidateValue(v, attr, opv);
+      int64_t eid = EntidStrict(e);
+      Value val = (attr != nullptr && attr->is_ref()) ? Value::Long(EntidStrict(v)) : v;
+      AddDatom(eid, aid, attr, val);
+    } else if (op == "db/retract") {
+      if (items.size() < 3 || items.size() > 4) {
+        TxError("Bad transaction data " + Str(opv) + ", expected [:db/retract e a v?]",
+                "transact/syntax", opv);
+      }
+      int64_t eid = Entid(e);
+      if (eid == 0) return;
+      uint32_t aid;
+      const Attribute* attr = ValidateAttr(a, opv, &aid);
+      if (items.size() == 3 || v.is_nil()) {
+        for (const Datom& d : AllEa(eid, aid)) RetractDatom(d, attr);
+        return;
+      }
+      Value val = v;
+      if (attr != nullptr && attr->is_ref()) val = Value::Long(EntidStrict(v));
+      ValidateValue(val, attr, opv);
+      if (auto d = FindEav(eid, aid, val)) RetractDatom(*d, attr);
+    } else if (op == "db.fn/retractAttribute" || op == "db/retractAttribute") {
+      int64_t eid = Entid(e);
+      if (eid == 0) return;
+      uint32_t aid;
+      const Attribute* attr = ValidateAttr(a, opv, &aid);
+      std::vector<Datom> ds = AllEa(eid, aid);
+      for (const Datom& d : ds) RetractDatom(d, attr);
+      RetractComponents(ds);
+    } else if (op == "db.fn/retractEntity" || op == "db/retractEntity") {
+      RetractEntity(e);
+    } else if (op == "db.fn/cas" || op == "db/cas") {
+      CompareAndSwap(opv, items);
+    } else if (op == "db/purge" || op == "db.purge/attribute" || op == "db.purge/entity" ||
+               op == "db.history.purge/before") {
+      if (!history_) {
+        TxError(op == "db/purge" ? "Purge is only available in temporal databases."
+                                 : (op == "db.purge/attribute"
+                                        ? "Purge attribute is only available in temporal databases."
+                                        : "Purge entity is only available in temporal databases."),
+                "transact/purge", opv);
+      }
+      TxError("Purge (" + Str(items[0]) + ") is not implemented yet in this engine",
+              "transact/unsupported", opv);
+    } else if (op == "db.fn/call") {
+      TxError("Transaction functions (:db.fn/call) are not supported: functions cannot be passed "
+              "as data",
+              "transact/unsupported", opv);
+    } else {
+      TxError("Unknown operation at " + Str(opv) +
+                  ", expected :db/add, :db/retract, :db.fn/call, :db.fn/retractAttribute, "
+                  ":db.fn/retractEntity or an ident corresponding to an installed transaction "
+                  "function",
+              "transact/syntax", opv);
+    }
+  }
+
+  void RetractComponents(const std::vector<Datom>& ds) {
+    std::vector<WorkItem> out;
+    std::set<int64_t> seen;
+    for (const Datom& d : ds) {
+      const Attribute* attr = schema().Find(d.a);
+      if (attr != nullptr && attr->component && d.v.type() == Type::kLong &&
+          seen.insert(d.v.as_long()).second) {
+        out.push_back({Value::Vector({Kw("db.fn/retractEntity"), d.v}), false});
+      }
+    }
+    PushFront(std::move(out));
+  }
+
+  void RetractEntity(const Value& ref) {
+    int64_t eid = Entid(ref);
+    if (eid == 0) return;
+    std::vector<Datom> e_datoms = AllEa(eid, 0);
+    std::vector<Datom> v_datoms;
+    Value ev = Value::Long(eid);
+    for (const auto& [id, attr] : schema().attributes()) {
+      if (!attr.is_ref()) continue;
+      AvProbe probe{id, &ev};
+      for (auto it = avet_->Seek(probe); it.Valid() && probe(*it) == 0; it.Next()) {
+        if (it->e != eid) v_datoms.push_back(*it);
+      }
+    }
+    for (const Datom& d : e_datoms) RetractDatom(d, schema().Find(d.a));
+    for (const Datom& d : v_datoms) RetractDatom(d, schema().Find(d.a));
+    RetractComponents(e_datoms);
+  }
+
+  void CompareAndSwap(const Value& opv, const std::vector<Value>& items) {
+    if (items.size() != 5) {
+      TxError("Bad transaction data " + Str(opv) + ", expected [:db/cas e a old new]",
+              "transact/syntax", opv);
+    }
+    int64_t eid = EntidStrict(items[1]);
+    uint32_t aid;
+    const Attribute* attr = ValidateAttr(items[2], opv, &aid);
+    bool is_ref = attr != nullptr && attr->is_ref();
+    Value nv = is_ref ? Value::Long(EntidStrict(items[4])) : items[4];
+    std::vector<Datom> ds = AllEa(eid, aid);
+    bool many = attr != nullptr && attr->many;
+    auto current_text = [&]() {
+      if (many) {
+        std::vector<Value> vs;
+        for (const Datom& d : ds) vs.push_back(d.v);
+        return Str(Value::List(std::move(vs)));
+      }
+      return ds.empty() ? std::string("nil") : Str(ds[0].v);
+    };
+    auto fail = [&](const std::string& expected) {
+      TxError(":db.fn/cas failed on datom [" + std::to_string(eid) + " " + Str(items[2]) + " " +
+                  current_text() + "], expected " + expected,
+              "transact/cas", opv);
+    };
+    if (items[3].is_nil()) {
+      if (!ds.empty()) fail("nil");
+    } else {
+      Value ov = is_ref ? Value::Long(EntidStrict(items[3])) : items[3];
+      ValidateValue(nv, attr, opv);
+      bool match = false;
+      if (many) {
+        for (const Datom& d : ds) match = match || Equal(d.v, ov);
+      } else {
+        match = !ds.empty() && Equal(ds[0].v, ov);
+      }
+      if (!match) fail(Str(items[3]));
+    }
+    ValidateValue(nv, attr, opv);
+    AddDatom(eid, aid, attr, nv);
+  }
+
+  // ------------------------------------------------------------------------------------------------
+  // Driver
+
+  void PushFront(std::vector<WorkItem> items) {
+    for (auto it = items.rbegin(); it != items.rend(); ++it) work_.push_back(std::move(*it));
+  }
+
+  TxReport RunOnce(const Value& tx_data, const Value& tx_meta, const TempidMap& seed,
+                   const std::vector<Value>& seed_order) {
+    Reset(seed, seed_order);
+    std::vector<WorkItem> initial;
+    if (history_) {
+      int64_t instant = now_;
+      initial.push_back({Value::Vector({Value::Keyword(B().add), Value::Long(tx_),
+                                        Kw("db/txInstant"), Value::Instant(instant)}),
+                         false});
+      if (tx_meta.is_map()) {
+        for (const auto& [k, v] : tx_meta.entries()) {
+          initial.push_back(
+              {Value::Vector({Value::Keyword(B().add), Value::Long(tx_), k, v}), false});
+        }
+      }
+    }
+    bool tuples = false;
+    for (const auto& [id, a] : schema_->attributes()) tuples = tuples || !a.tuple_attrs.empty();
+    if (tx_data.is_sequential()) {
+      for (const Value& x : tx_data.items()) {
+        initial.push_back({x, false});
+        initial.push_back({Value(), true});
+      }
+    }
+    PushFront(std::move(initial));
+    while (!work_.empty()) {
+      WorkItem item = std::move(work_.back());
+      work_.pop_back();
+      if (item.flush_tuples) {
+        FlushTuples();
+        continue;
+      }
+      const Value& x = item.entity;
+      if (x.is_nil()) continue;
+      if (x.is_map()) {
+        ProcessMap(x);
+      } else if (x.is_sequential()) {
+        ProcessOp(x);
+      } else {
+        TxError("Bad entity type at " + Str(x) + ", expected map or vector", "transact/syntax", x);
+      }
+    }
+    (void)tuples;
+    FlushTuples();
+    if (!dirty_schema_.empty()) RebuildSchema();
+    ValidateSchemaChanges();
+    return Finish(tx_meta);
+  }
+
+  TxReport Finish(const Value& tx_meta) {
+    auto after = std::shared_ptr<Db>(new Db(*before_));
+    after->current_.eavt = eavt_->Persistent();
+    after->current_.aevt = aevt_->Persistent();
+    after->current_.avet = avet_->Persistent();
+    if (history_) {
+      after->temporal_.eavt = teavt_->Persistent();
+      after->temporal_.aevt = taevt_->Persistent();
+      after->temporal_.avet = tavet_->Persistent();
+    }
+    after->schema_ = schema_;
+    after->max_eid_ = max_eid_;
+    after->max_tx_ = tx_;
+    TxReport r;
+    r.db_before = before_;
+    r.db_after = std::move(after);
+    r.tx_data = std::move(tx_data_);
+    for (const Value& t : tempid_order_) r.tempids.emplace_back(t, tempids_.at(t));
+    r.tempids.emplace_back(Kw("db/current-tx"), tx_);
+    r.tx_meta = tx_meta;
+    return r;
+  }
+
+  DbPtr before_;
+  int64_t now_;
+  bool history_ = false;
+  std::optional<EavtTree::Transient> eavt_, teavt_;
+  std::optional<AevtTree::Transient> aevt_, taevt_;
+  std::optional<AvetTree::Transient> avet_, tavet_;
+  std::shared_ptr<const Schema> schema_;
+  bool schema_owned_ = false;
+  int64_t max_eid_ = 0;
+  int64_t tx_ = 0;
+  TempidMap tempids_;
+  std::vector<Value> tempid_order_;
+  std::vector<Datom> tx_data_;
+  std::map<int64_t, std::map<uint32_t, std::vector<Value>>> queued_tuples_;
+  std::set<int64_t> dirty_schema_;
+  std::set<int64_t> schema_entities_;
+  std::unordered_set<uint32_t> changed_attrs_;
+  std::vector<WorkItem> work_;  // a stack: the back is the next item
+};
+
+TxReport Transact(const DbPtr& db, const Value& tx_data, const Value& tx_meta, int64_t now_millis) {
+  if (db == nullptr) throw Error(ErrorKind::kMisuse, "Transact on a null db");
+  TxBuilder b(db, now_millis);
+  return b.Run(tx_data, tx_meta);
+}
+
+}  // namespace datahike

@@ -1,0 +1,700 @@
+// JSON reader and printer with the C ABI's mapping; the contract is in json.h, details in README.md.
+//
+// The reader is a strict RFC 8259 recursive-descent parser over the input (any value at top level,
+// only whitespace after it). Line and column are computed only when an error is reported; nesting is
+// limited to kMaxDepth levels.
+#include "core/value/json.h"
+
+#include <algorithm>
+#include <charconv>
+#include <cmath>
+#include <cstdint>
+#include <cstring>
+#include <iterator>
+#include <limits>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include "core/value/edn.h"
+#include "core/value/error.h"
+
+namespace datahike::json {
+namespace {
+
+constexpr int kMaxDepth = 10000;
+
+inline bool IsDigit(char c) { return c >= '0' && c <= '9'; }
+inline bool IsJsonWs(char c) { return c == ' ' || c == '\n' || c == '\r' || c == '\t'; }
+
+inline int HexValue(char c) {
+  if (c >= '0' && c <= '9') return c - '0';
+  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+  return -1;
+}
+
+void AppendUtf8(uint32_t cp, std::string& out) {
+  if (cp < 0x80) {
+    out.push_back(static_cast<char>(cp));
+  } else if (cp < 0x800) {
+    out.push_back(static_cast<char>(0xC0 | (cp >> 6)));
+    out.push_back(static_cast<char>(0x80 | (cp & 0x3F)));
+  } else if (cp < 0x10000) {
+    out.push_back(static_cast<char>(0xE0 | (cp >> 12)));
+    out.push_back(static_cast<char>(0x80 | ((cp >> 6) & 0x3F)));
+    out.push_back(static_cast<char>(0x80 | (cp & 0x3F)));
+  } else {
+    out.push_back(static_cast<char>(0xF0 | (cp >> 18)));
+    out.push_back(static_cast<char>(0x80 | ((cp >> 12) & 0x3F)));
+    out.push_back(static_cast<char>(0x80 | ((cp >> 6) & 0x3F)));
+    out.push_back(static_cast<char>(0x80 | (cp & 0x3F)));
+  }
+}
+
+// Length of the well-formed UTF-8 sequence at [p, end), or 0 if malformed.
+int Utf8Length(const char* p, const char* end) {
+  const auto b0 = static_cast<uint8_t>(p[0]);
+  int len;
+  uint32_t c;
+  if (b0 < 0x80) return 1;
+  if ((b0 & 0xE0) == 0xC0) {
+    len = 2;
+    c = b0 & 0x1F;
+  } else if ((b0 & 0xF0) == 0xE0) {
+    len = 3;
+    c = b0 & 0x0F;
+  } else if ((b0 & 0xF8) == 0xF0) {
+    len = 4;
+    c = b0 & 0x07;
+  } else {
+    return 0;
+  }
+  if (end - p < len) return 0;
+  for (int i = 1; i < len; ++i) {
+    const auto b = static_cast<uint8_t>(p[i]);
+    if ((b & 0xC0) != 0x80) return 0;
+    c = (c << 6) | (b & 0x3F);
+  }
+  static constexpr uint32_t kMin[5] = {0, 0, 0x80, 0x800, 0x10000};
+  if (c < kMin[len] || c > 0x10FFFF || (c >= 0xD800 && c <= 0xDFFF)) return 0;
+  return len;
+}
+
+// Per-thread direct-mapped cache in front of the locked global keyword table (interned keywords are
+// never freed, so the cached pointers stay valid).
+constexpr size_t kKeywordCacheSize = 4096;  // power of two
+struct KeywordCache {
+  const Named* slots[kKeywordCacheSize];
+};
+thread_local KeywordCache tl_keyword_cache;
+
+inline uint64_t Load64(const char* p) {
+  uint64_t v;
+  std::memcpy(&v, p, 8);
+  return v;
+}
+inline uint64_t Load32(const char* p) {
+  uint32_t v;
+  std::memcpy(&v, p, 4);
+  return v;
+}
+
+// A fast hash of a short name (8 bytes at a time), good enough for a direct-mapped cache.
+inline uint64_t NameHash(std::string_view t) {
+  constexpr uint64_t kMul = 0x9E3779B97F4A7C15ull;
+  const char* p = t.data();
+  const size_t n = t.size();
+  uint64_t h = n * kMul;
+  if (n >= 8) {
+    for (size_t i = 0; i + 8 < n; i += 8) h = (h ^ Load64(p + i)) * kMul;
+    h = (h ^ Load64(p + n - 8)) * 0xC4CEB9FE1A85EC53ull;
+  } else if (n >= 4) {
+    h = (h ^ (Load32(p) << 32 | Load32(p + n - 4))) * 0xC4CEB9FE1A85EC53ull;
+  } else if (n > 0) {
+    h = (h ^ (uint64_t{static_cast<uint8_t>(p[0])} << 16 |
+              uint64_t{static_cast<uint8_t>(p[n >> 1])} << 8 | static_cast<uint8_t>(p[n - 1]))) *
+        0xC4CEB9FE1A85EC53ull;
+  }
+  return h ^ (h >> 29);
+}
+
+// `cache` is this thread's tl_keyword_cache (looked up once per read).
+const Named* InternKeywordCached(KeywordCache* cache, std::string_view text) {
+  const uint64_t h = NameHash(text);
+  const Named*& slot = cache->slots[(h ^ (h >> 17)) & (kKeywordCacheSize - 1)];
+  const Named* n = slot;
+  if (n != nullptr && n->full.size() == text.size() &&
+      std::memcmp(n->full.data(), text.data(), text.size()) == 0) {
+    return n;
+  }
+  n = InternKeyword(text);
+  slot = n;
+  return n;
+}
+
+// ±infinity or ±0 for a JSON number that std::from_chars found out of the double range.
+double OutOfRangeDouble(std::string_view t) {
+  const bool neg = !t.empty() && t[0] == '-';
+  if (neg) t.remove_prefix(1);
+  int64_t exp10 = 0;
+  const size_t e = t.find_first_of("eE");
+  if (e != std::string_view::npos) {
+    std::string_view x = t.substr(e + 1);
+    bool eneg = false;
+    if (!x.empty() && (x[0] == '+' || x[0] == '-')) {
+      eneg = x[0] == '-';
+      x.remove_prefix(1);
+    }
+    for (char c : x) exp10 = std::min<int64_t>(exp10 * 10 + (c - '0'), int64_t{1} << 40);
+    if (eneg) exp10 = -exp10;
+    t = t.substr(0, e);
+  }
+  const size_t dot = t.find('.');
+  const std::string_view ip = t.substr(0, dot);
+  const size_t nz = ip.find_first_not_of('0');
+  if (nz != std::string_view::npos) {
+    exp10 += static_cast<int64_t>(ip.size() - nz);
+  } else if (dot != std::string_view::npos) {
+    const std::string_view fp = t.substr(dot + 1);
+    const size_t fnz = fp.find_first_not_of('0');
+    if (fnz == std::string_view::npos) return neg ? -0.0 : 0.0;
+    exp10 -= static_cast<int64_t>(fnz);
+  }
+  const double mag = exp10 > 0 ? std::numeric_limits<double>::infinity() : 0.0;
+  return neg ? -mag : mag;
+}
+
+// ---------------------------------------------------------------------------------------------------
+// The reader.
+
+class Reader {
+ public:
+  explicit Reader(std::string_view text)
+      : begin_(text.data()), p_(text.data()), end_(text.data() + text.size()),
+        cache_(&tl_keyword_cache) {}
+
+  void SkipWs() {
+    while (p_ < end_ && IsJsonWs(*p_)) ++p_;
+  }
+  bool AtEnd() const { return p_ == end_; }
+  const char* pos() const { return p_; }
+
+  [[noreturn]] void Fail(const char* at, std::string_view what) const {
+    std::string msg = "JSON parse error at " + Where(at) + ": ";
+    msg += what;
+    throw Error(ErrorKind::kParse, std::move(msg));
+  }
+
+  std::string Where(const char* at) const {
+    size_t line = 1, column = 1;
+    for (const char* q = begin_; q < at; ++q) {
+      if (*q == '\n') {
+        ++line;
+        column = 1;
+      } else if ((static_cast<uint8_t>(*q) & 0xC0) != 0x80) {
+        ++column;  // count code points, not UTF-8 continuation bytes
+      }
+    }
+    return "line " + std::to_string(line) + ", column " + std::to_string(column);
+  }
+
+  [[noreturn]] __attribute__((noinline)) void FailUnexpected(const char* expected) const {
+    if (p_ == end_) Fail(p_, std::string("unexpected end of input, expected ") + expected);
+    const auto c = static_cast<uint8_t>(*p_);
+    std::string found;
+    if (c >= 0x20 && c < 0x7f) {
+      found = std::string("'") + static_cast<char>(c) + "'";
+    } else {
+      found = "byte " + std::to_string(c);
+    }
+    Fail(p_, "unexpected " + found + ", expected " + expected);
+  }
+
+  // Reads one value. REQUIRES: SkipWs() was called.
+  Value ReadValue() {
+    if (p_ == end_) FailUnexpected("a value");
+    switch (*p_) {
+      case '{':
+        return ReadObject();
+      case '[':
+        return ReadArray();
+      case '"':
+        return StringValue(ReadString());
+      case 't':
+        return ReadLiteral("true", Value::Bool(true));
+      case 'f':
+        return ReadLiteral("false", Value::Bool(false));
+      case 'n':
+        return ReadLiteral("null", Value());
+      default:
+        if (*p_ == '-' || IsDigit(*p_)) return ReadNumber();
+        FailUnexpected("a value");
+    }
+  }
+
+ private:
+  void Enter(const char* at) {
+    if (++depth_ > kMaxDepth) Fail(at, "nesting deeper than " + std::to_string(kMaxDepth) + " levels");
+  }
+
+  Value ReadLiteral(std::string_view word, Value v) {
+    if (static_cast<size_t>(end_ - p_) < word.size() ||
+        std::memcmp(p_, word.data(), word.size()) != 0) {
+      FailUnexpected("a value");
+    }
+    p_ += word.size();
+    return v;
+  }
+
+  Value ReadArray() {
+    const char* open = p_;
+    Enter(open);
+    ++p_;
+    // Elements accumulate on a shared stack so that each array gets one exactly sized vector.
+    const size_t base = items_.size();
+    SkipWs();
+    if (p_ < end_ && *p_ == ']') {
+      ++p_;
+    } else {
+      for (;;) {
+        SkipWs();
+        items_.push_back(ReadValue());
+        SkipWs();
+        if (p_ < end_ && *p_ == ',') {
+          ++p_;
+          continue;
+        }
+        if (p_ < end_ && *p_ == ']') {
+          ++p_;
+          break;
+        }
+        if (p_ == end_) Fail(p_, "unterminated array (opened at " + Where(open) + ")");
+        FailUnexpected("',' or ']'");
+      }
+    }
+    --depth_;
+    std::vector<Value> items(std::make_move_iterator(items_.begin() + static_cast<ptrdiff_t>(base)),
+                             std::make_move_iterator(items_.end()));
+    items_.erase(items_.begin() + static_cast<ptrdiff_t>(base), items_.end());
+    return Value::Vector(std::move(items));
+  }
+
+  Value ReadObject() {
+    const char* open = p_;
+    Enter(open);
+    ++p_;
+    const size_t base = entries_.size();  // as in ReadArray
+    SkipWs();
+    if (p_ < end_ && *p_ == '}') {
+      ++p_;
+    } else {
+      for (;;) {
+        SkipWs();
+        if (p_ == end_) Fail(p_, "unterminated object (opened at " + Where(open) + ")");
+        if (*p_ != '"') FailUnexpected("a string key");
+        const char* key_at = p_;
+        std::string_view key = ReadString();
+        if (!key.empty() && key[0] == ':') key.remove_prefix(1);
+        if (key.empty()) Fail(key_at, "an empty object key cannot be a keyword");
+        Value k = Value::Keyword(InternKeywordCached(cache_, key));
+        SkipWs();
+        if (p_ == end_ || *p_ != ':') FailUnexpected("':' after the object key");
+        ++p_;
+        SkipWs();
+        Value val = ReadValue();
+        entries_.emplace_back(std::move(k), std::move(val));
+        SkipWs();
+        if (p_ < end_ && *p_ == ',') {
+          ++p_;
+          continue;
+        }
+        if (p_ < end_ && *p_ == '}') {
+          ++p_;
+          break;
+        }
+        if (p_ == end_) Fail(p_, "unterminated object (opened at " + Where(open) + ")");
+        FailUnexpected("',' or '}'");
+      }
+    }
+    --depth_;
+    std::vector<std::pair<Value, Value>> entries(
+        std::make_move_iterator(entries_.begin() + static_cast<ptrdiff_t>(base)),
+        std::make_move_iterator(entries_.end()));
+    entries_.erase(entries_.begin() + static_cast<ptrdiff_t>(base), entries_.end());
+    return Value::Map(std::move(entries));
+  }
+
+  // The mapping of string values: ":x" is the keyword :x, "\:x" the string ":x", others strings.
+  Value StringValue(std::string_view s) {
+    if (s.size() > 1 && s[0] == ':') return Value::Keyword(InternKeywordCached(cache_, s.substr(1)));
+    if (s.size() > 1 && s[0] == '\\' && s[1] == ':') return Value::String(s.substr(1));
+    return Value::String(s);
+  }
+
+  // Reads a string; the result points into the input or into scratch_ (valid until the next call).
+  std::string_view ReadString() {
+    const char* open = p_;
+    const char* q = ++p_;
+    while (q < end_ && *q != '"' && *q != '\\' && static_cast<uint8_t>(*q) >= 0x20) ++q;
+    if (q < end_ && *q == '"') {
+      const std::string_view s(p_, static_cast<size_t>(q - p_));
+      p_ = q + 1;
+      return s;
+    }
+    return ReadEscapedString(open, q);
+  }
+
+  __attribute__((noinline)) std::string_view ReadEscapedString(const char* open, const char* q) {
+    scratch_.assign(p_, q);
+    p_ = q;
+    for (;;) {
+      if (p_ == end_) Fail(p_, "unterminated string (opened at " + Where(open) + ")");
+      const char c = *p_;
+      if (c == '"') break;
+      if (static_cast<uint8_t>(c) < 0x20) {
+        Fail(p_, "unescaped control character (code " + std::to_string(static_cast<int>(c)) +
+                     ") in string");
+      }
+      if (c != '\\') {
+        const char* run = p_;
+        while (p_ < end_ && *p_ != '"' && *p_ != '\\' && static_cast<uint8_t>(*p_) >= 0x20) ++p_;
+        scratch_.append(run, p_);
+        continue;
+      }
+      const char* esc = p_++;
+      if (p_ == end_) Fail(p_, "unterminated string (opened at " + Where(open) + ")");
+      switch (*p_++) {
+        case '"': scratch_.push_back('"'); break;
+        case '\\': scratch_.push_back('\\'); break;
+        case '/': scratch_.push_back('/'); break;
+        case 'b': scratch_.push_back('\b'); break;
+        case 'f': scratch_.push_back('\f'); break;
+        case 'n': scratch_.push_back('\n'); break;
+        case 'r': scratch_.push_back('\r'); break;
+        case 't': scratch_.push_back('\t'); break;
+        case 'u': {
+          uint32_t cp = ReadHex4(esc);
+          if (cp >= 0xD800 && cp <= 0xDBFF) {
+            if (end_ - p_ >= 2 && p_[0] == '\\' && p_[1] == 'u') {
+              const char* esc2 = p_;
+              p_ += 2;
+              const uint32_t lo = ReadHex4(esc2);
+              if (lo < 0xDC00 || lo > 0xDFFF) Fail(esc, "unpaired UTF-16 surrogate in \\u escape");
+              cp = 0x10000 + ((cp - 0xD800) << 10) + (lo - 0xDC00);
+            } else {
+              Fail(esc, "unpaired UTF-16 surrogate in \\u escape");
+            }
+          } else if (cp >= 0xDC00 && cp <= 0xDFFF) {
+            Fail(esc, "unpaired UTF-16 surrogate in \\u escape");
+          }
+          AppendUtf8(cp, scratch_);
+          break;
+        }
+        default:
+          Fail(esc, "invalid escape in string");
+      }
+    }
+    ++p_;
+    return scratch_;
+  }
+
+  uint32_t ReadHex4(const char* esc) {
+    if (end_ - p_ < 4) Fail(esc, "invalid \\u escape (expected 4 hex digits)");
+    uint32_t v = 0;
+    for (int k = 0; k < 4; ++k) {
+      const int h = HexValue(p_[k]);
+      if (h < 0) Fail(esc, "invalid \\u escape (expected 4 hex digits)");
+      v = v << 4 | static_cast<uint32_t>(h);
+    }
+    p_ += 4;
+    return v;
+  }
+
+  // -?(0|[1-9][0-9]*)(\.[0-9]+)?([eE][+-]?[0-9]+)?
+  Value ReadNumber() {
+    const char* start = p_;
+    const char* q = p_;
+    const bool neg = *q == '-';
+    if (neg) ++q;
+    if (q == end_ || !IsDigit(*q)) Fail(start, "invalid number: expected a digit");
+    const char* int_start = q;
+    uint64_t v = 0;
+    if (*q == '0') {
+      ++q;
+      if (q < end_ && IsDigit(*q)) Fail(start, "invalid number: leading zeros are not allowed");
+    } else {
+      while (q < end_ && IsDigit(*q)) v = v * 10 + static_cast<uint64_t>(*q++ - '0');
+    }
+    const size_t ndigits = static_cast<size_t>(q - int_start);
+    bool is_double = false;
+    if (q < end_ && *q == '.') {
+      ++q;
+      if (q == end_ || !IsDigit(*q)) Fail(start, "invalid number: expected a digit after '.'");
+      while (q < end_ && IsDigit(*q)) ++q;
+      is_double = true;
+    }
+    if (q < end_ && (*q == 'e' || *q == 'E')) {
+      ++q;
+      if (q < end_ && (*q == '+' || *q == '-')) ++q;
+      if (q == end_ || !IsDigit(*q)) Fail(start, "invalid number: expected exponent digits");
+      while (q < end_ && IsDigit(*q)) ++q;
+      is_double = true;
+    }
+    p_ = q;
+    const std::string_view text(start, static_cast<size_t>(q - start));
+    if (!is_double) {
+      if (ndigits <= 18) return Value::Long(neg ? -static_cast<int64_t>(v) : static_cast<int64_t>(v));
+      int64_t n;
+      const auto r = std::from_chars(text.data(), text.data() + text.size(), n);
+      if (r.ec == std::errc() && r.ptr == text.data() + text.size()) return Value::Long(n);
+      return Value::BigInt(text);
+    }
+    double x;
+    const auto r = std::from_chars(text.data(), text.data() + text.size(), x);
+    if (r.ec == std::errc::result_out_of_range) x = OutOfRangeDouble(text);
+    return Value::Double(x);
+  }
+
+  const char* begin_;
+  const char* p_;
+  const char* end_;
+  KeywordCache* cache_;
+  int depth_ = 0;
+  std::string scratch_;                           // text of strings with escapes
+  std::vector<Value> items_;                      // elements of the open arrays
+  std::vector<std::pair<Value, Value>> entries_;  // entries of the open objects
+};
+
+// ---------------------------------------------------------------------------------------------------
+// The printer.
+
+// Appends s as the body of a JSON string (no quotes): escapes '"', '\' and control characters, passes
+// well-formed UTF-8 through and replaces malformed bytes with U+FFFD.
+void AppendEscaped(std::string_view s, std::string& out) {
+  static constexpr char kHex[] = "0123456789abcdef";
+  const char* run = s.data();
+  const char* end = s.data() + s.size();
+  const char* q = run;
+  while (q < end) {
+    const auto c = static_cast<uint8_t>(*q);
+    if (c >= 0x20 && c != '"' && c != '\\' && c < 0x80) {
+      ++q;
+      continue;
+    }
+    if (c >= 0x80) {
+      const int len = Utf8Length(q, end);
+      if (len > 0) {
+        q += len;
+        continue;
+      }
+      out.append(run, q);
+      out += "\xEF\xBF\xBD";  // U+FFFD
+      run = ++q;
+      continue;
+    }
+    out.append(run, q);
+    run = ++q;
+    switch (c) {
+      case '"': out += "\\\""; break;
+      case '\\': out += "\\\\"; break;
+      case '\n': out += "\\n"; break;
+      case '\t': out += "\\t"; break;
+      case '\r': out += "\\r"; break;
+      case '\b': out += "\\b"; break;
+      case '\f': out += "\\f"; break;
+      default: {
+        const char buf[6] = {'\\', 'u', '0', '0', kHex[c >> 4], kHex[c & 15]};
+        out.append(buf, 6);
+      }
+    }
+  }
+  out.append(run, end);
+}
+
+void AppendQuoted(std::string_view s, std::string& out) {
+  out.push_back('"');
+  AppendEscaped(s, out);
+  out.push_back('"');
+}
+
+// A string value: one starting with ':' gets a leading backslash so it does not read as a keyword.
+void AppendStringValue(std::string_view s, std::string& out) {
+  out.push_back('"');
+  if (!s.empty() && s[0] == ':') out += "\\\\";
+  AppendEscaped(s, out);
+  out.push_back('"');
+}
+
+void AppendDouble(double d, std::string& out) {
+  if (!std::isfinite(d)) {  // JSON has no NaN or infinities
+    out += "null";
+    return;
+  }
+  char buf[40];
+  const auto r = std::to_chars(buf, buf + sizeof buf, d);
+  out.append(buf, r.ptr);
+  for (const char* q = buf; q < r.ptr; ++q) {
+    if (*q == '.' || *q == 'e') return;
+  }
+  out += ".0";  // so that it reads back as a double
+}
+
+// A bigdec's text as a JSON number: no '+', no leading zeros, digits on both sides of '.'.
+void AppendBigDec(std::string_view t, std::string& out) {
+  size_t i = 0;
+  if (i < t.size() && (t[i] == '+' || t[i] == '-')) {
+    if (t[i] == '-') out.push_back('-');
+    ++i;
+  }
+  size_t int_end = i;
+  while (int_end < t.size() && IsDigit(t[int_end])) ++int_end;
+  std::string_view ip = t.substr(i, int_end - i);
+  while (ip.size() > 1 && ip[0] == '0') ip.remove_prefix(1);
+  if (ip.empty()) ip = "0";
+  out += ip;
+  i = int_end;
+  if (i < t.size() && t[i] == '.') {
+    ++i;
+    size_t frac_end = i;
+    while (frac_end < t.size() && IsDigit(t[frac_end])) ++frac_end;
+    if (frac_end > i) {
+      out.push_back('.');
+      out.append(t.substr(i, frac_end - i));
+    }
+    i = frac_end;
+  }
+  out.append(t.substr(i));  // exponent, valid JSON as written
+}
+
+void PrintValue(const Value& v, std::string& out);
+
+void PrintKey(const Value& k, std::string& out) {
+  switch (k.type()) {
+    case Type::kKeyword:
+    case Type::kSymbol:
+      AppendQuoted(k.as_named()->full, out);
+      return;
+    case Type::kString:
+      AppendQuoted(k.as_string(), out);
+      return;
+    default:
+      AppendQuoted(edn::ToString(k), out);
+      return;
+  }
+}
+
+void PrintValue(const Value& v, std::string& out) {
+  switch (v.type()) {
+    case Type::kNil:
+      out += "null";
+      return;
+    case Type::kBool:
+      out += v.as_bool() ? "true" : "false";
+      return;
+    case Type::kLong: {
+      char buf[24];
+      const auto r = std::to_chars(buf, buf + sizeof buf, v.as_long());
+      out.append(buf, r.ptr);
+      return;
+    }
+    case Type::kBigInt:
+      out += v.as_string();
+      return;
+    case Type::kFloat:
+    case Type::kDouble:
+      AppendDouble(v.as_double(), out);
+      return;
+    case Type::kBigDec:
+      AppendBigDec(v.as_string(), out);
+      return;
+    case Type::kInstant: {
+      // The EDN text is #inst "yyyy-mm-ddThh:mm:ss.SSS-00:00"; JSON uses the same timestamp with Z.
+      std::string e;
+      edn::Print(v, e);
+      const size_t open = e.find('"');
+      out.push_back('"');
+      out.append(e, open + 1, e.size() - open - 1 - 7);
+      out += "Z\"";
+      return;
+    }
+    case Type::kUuid:
+    case Type::kBytes: {
+      // The EDN text is #uuid "..." or #bytes "base64"; JSON uses the quoted part.
+      std::string e;
+      edn::Print(v, e);
+      out.append(e, e.find('"'));
+      return;
+    }
+    case Type::kChar: {
+      const uint32_t cp = v.as_char();
+      if (cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF)) {
+        out += "\"\\ufffd\"";
+        return;
+      }
+      std::string s;
+      AppendUtf8(cp, s);
+      AppendStringValue(s, out);
+      return;
+    }
+    case Type::kString:
+      AppendStringValue(v.as_string(), out);
+      return;
+    case Type::kKeyword:
+      out += "\":";
+      AppendEscaped(v.as_named()->full, out);
+      out.push_back('"');
+      return;
+    case Type::kSymbol:
+      AppendQuoted(v.as_named()->full, out);
+      return;
+    case Type::kList:
+    case Type::kVector:
+    case Type::kSet: {
+      out.push_back('[');
+      bool first = true;
+      for (const Value& item : v.items()) {
+        if (!first) out.push_back(',');
+        first = false;
+        PrintValue(item, out);
+      }
+      out.push_back(']');
+      return;
+    }
+    case Type::kMap: {
+      out.push_back('{');
+      bool first = true;
+      for (const auto& [k, val] : v.entries()) {
+        if (!first) out.push_back(',');
+        first = false;
+        PrintKey(k, out);
+        out.push_back(':');
+        PrintValue(val, out);
+      }
+      out.push_back('}');
+      return;
+    }
+  }
+}
+
+}  // namespace
+
+Value Read(std::string_view text) {
+  Reader r(text);
+  r.SkipWs();
+  Value v = r.ReadValue();
+  r.SkipWs();
+  if (!r.AtEnd()) r.Fail(r.pos(), "unexpected trailing characters after the value");
+  return v;
+}
+
+void Print(const Value& v, std::string& out) { PrintValue(v, out); }
+
+std::string ToString(const Value& v) {
+  std::string out;
+  PrintValue(v, out);
+  return out;
+}
+
+}  // namespace datahike::json

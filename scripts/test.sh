@@ -1,0 +1,24 @@
+#!/usr/bin/env bash
+# Sets up the machine, builds once, and runs every test: the GoogleTest suites and the shared
+# conformance corpus (ctest), then the same C++ tests again under ASan+UBSan.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+bash scripts/setup.sh
+jobs=$(nproc)
+
+echo "== build (Release)"
+BUILD_DIR=build bash scripts/build.sh
+echo "== ctest (Release)"
+ctest --test-dir build --output-on-failure -j "$jobs"
+
+echo "== conformance corpus"
+build/conformance_runner --dir "${DATAHIKE_SHARED_DIR:-../shared}/conformance" \
+  --expected-failures docs/conformance.md
+
+if [ "${SKIP_SANITIZE:-0}" != "1" ]; then
+  echo "== build and ctest under ASan+UBSan"
+  BUILD_DIR=build-asan BUILD_TYPE=RelWithDebInfo SANITIZE=ON bash scripts/build.sh
+  ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 \
+    ctest --test-dir build-asan --output-on-failure -j "$jobs"
+fi
+echo "== all tests passed"

@@ -1,0 +1,287 @@
+#include <gtest/gtest.h>
+
+#include "tests/core/test_util.h"
+
+namespace datahike::testing {
+namespace {
+
+const char* kSeedSchema =
+    "[{:db/ident :name :db/valueType :db.type/string :db/cardinality :db.cardinality/one}"
+    " {:db/ident :age :db/valueType :db.type/long :db/cardinality :db.cardinality/one}]";
+
+TEST(Transact, SeedExampleNumbersEntitiesAndTransactionsLikeDatahike) {
+  DbPtr db = StoredEmpty("{:keep-history? true :schema-flexibility :write}");
+  TxReport schema = Tx(db, kSeedSchema);
+  EXPECT_EQ(schema.db_after->max_tx(), 536870913);
+  TxReport r = Tx(schema.db_after,
+                  "[{:name \"Alice\" :age 20} {:name \"Bob\" :age 30} {:name \"Charlie\" :age 40}"
+                  " {:age 15}]");
+  EXPECT_EQ(r.db_after->max_tx(), 536870914);
+  EXPECT_EQ(r.db_after->max_eid(), 6);
+  EXPECT_EQ(Eavt(r.db_after, "[3]"), "[[3 :age 20] [3 :name \"Alice\"]]");
+  EXPECT_EQ(Eavt(r.db_after, "[5]"), "[[5 :age 40] [5 :name \"Charlie\"]]");
+  EXPECT_EQ(Eavt(r.db_after, "[6]"), "[[6 :age 15]]");
+  // The tx entity carries :db/txInstant.
+  auto inst = r.db_after->Datoms(IndexOrder::kEavt, {Value::Long(536870914)});
+  ASSERT_EQ(inst.size(), 1u);
+  EXPECT_EQ(KeywordById(inst[0].a)->full, "db/txInstant");
+  EXPECT_EQ(inst[0].v.type(), Type::kInstant);
+}
+
+TEST(Transact, NewEntitiesTakeIdsInOrderAndExplicitIdsRaiseMaxEid) {
+  DbPtr db = EmptyDb();
+  TxReport r = Tx(db, "[{:name \"a\"} {:db/id 296 :name \"b\"} {:name \"c\"}]");
+  EXPECT_EQ(Eavt(r.db_after), "[[1 :name \"a\"] [296 :name \"b\"] [297 :name \"c\"]]");
+  EXPECT_EQ(r.db_after->max_eid(), 297);
+  // A failed transaction uses up no ids.
+  EXPECT_NE(TxError(r.db_after, "[{:name \"d\"} [:db/add \"x\" :name nil]]"), "");
+  EXPECT_EQ(Eavt(With(r.db_after, "[{:name \"d\"}]"), "[298]"), "[[298 :name \"d\"]]");
+}
+
+TEST(Transact, TempidsStringsAndNegativeNumbersResolveOnce) {
+  DbPtr db = EmptyDb("{:friend {:db/valueType :db.type/ref}}");
+  TxReport r = Tx(db,
+                  "[[:db/add \"a\" :name \"A\"] [:db/add -1 :name \"B\"] [:db/add \"a\" :friend -1]"
+                  " {:db/id -1 :age 3}]");
+  EXPECT_EQ(Tempid(r, "\"a\""), 1);
+  EXPECT_EQ(Tempid(r, "-1"), 2);
+  EXPECT_EQ(Tempid(r, ":db/current-tx"), 536870913);
+  EXPECT_EQ(Eavt(r.db_after), "[[1 :friend 2] [1 :name \"A\"] [2 :age 3] [2 :name \"B\"]]");
+  // A tempid used only as a ref value gets its own new entity.
+  TxReport v = Tx(r.db_after, "[[:db/add 1 :friend \"new\"]]");
+  EXPECT_EQ(Tempid(v, "\"new\""), 3);
+  EXPECT_EQ(Eavt(v.db_after, "[1 :friend]"), "[[1 :friend 3]]");
+}
+
+TEST(Transact, NestedMapsCollectionsAndReverseAttributes) {
+  DbPtr db = EmptyDb(
+      "{:child {:db/valueType :db.type/ref :db/cardinality :db.cardinality/many}"
+      " :parent {:db/valueType :db.type/ref}"
+      " :tags {:db/cardinality :db.cardinality/many}}");
+  TxReport r = Tx(db,
+                  "[{:db/id 1 :name \"P\" :tags [\"x\" \"y\"]"
+                  "  :child [{:name \"C1\"} {:name \"C2\"}]}"
+                  " {:db/id 10 :name \"Q\" :_parent [1 11]}]");
+  EXPECT_EQ(Eavt(r.db_after, "[1]"), "[[1 :child 2] [1 :child 3] [1 :name \"P\"] [1 :tags \"x\"] [1 :tags \"y\"]]");
+  EXPECT_EQ(Eavt(r.db_after, "[2]"), "[[2 :name \"C1\"]]");
+  EXPECT_EQ(Eavt(r.db_after, "[1 :parent]"), "[[1 :parent 10]]");
+  EXPECT_EQ(Eavt(r.db_after, "[11 :parent]"), "[[11 :parent 10]]");
+  // Nested map under a reverse attribute points back at the parent.
+  TxReport n = Tx(r.db_after, "[{:db/id 20 :_parent [{:name \"kid\"}]}]");
+  EXPECT_EQ(Eavt(n.db_after, "[21]"), "[[21 :name \"kid\"] [21 :parent 20]]");
+  // A reverse attribute needs a ref attribute.
+  EXPECT_NE(TxError(db, "[{:db/id 1 :_name 2}]").find("reverse attribute name requires"),
+            std::string::npos);
+}
+
+TEST(Transact, RetractWithAndWithoutValue) {
+  DbPtr db = With(EmptyDb("{:aka {:db/cardinality :db.cardinality/many}}"),
+                  "[{:db/id 1 :name \"Ivan\" :aka [\"a\" \"b\" \"c\"]}]");
+  EXPECT_EQ(Eavt(With(db, "[[:db/retract 1 :aka \"b\"]]"), "[1 :aka]"),
+            "[[1 :aka \"a\"] [1 :aka \"c\"]]");
+  EXPECT_EQ(Eavt(With(db, "[[:db/retract 1 :aka]]"), "[1 :aka]"), "[]");
+  // Retracting what is not there changes nothing and reports nothing.
+  TxReport r = Tx(db, "[[:db/retract 1 :name \"Petr\"] [:db/retract 99 :name \"x\"]]");
+  EXPECT_EQ(TxData(r), "[]");
+  EXPECT_EQ(Eavt(r.db_after, "[1 :name]"), "[[1 :name \"Ivan\"]]");
+  EXPECT_NE(TxError(db, "[[:db/retract \"tmp\" :name \"Ivan\"]]").find("Tempids are allowed in :db/add only"),
+            std::string::npos);
+}
+
+TEST(Transact, RetractEntityCascadesToComponentsAndDropsReferences) {
+  DbPtr db = With(EmptyDb("{:profile {:db/valueType :db.type/ref :db/isComponent true}"
+                          " :friend {:db/valueType :db.type/ref}}"),
+                  "[{:db/id 1 :name \"Ivan\" :profile {:db/id 2 :email \"@\" :profile {:db/id 3 :x 1}}}"
+                  " {:db/id 4 :name \"Petr\" :friend 1}]");
+  DbPtr after = With(db, "[[:db/retractEntity 1]]");
+  EXPECT_EQ(Eavt(after), "[[4 :name \"Petr\"]]");
+  EXPECT_EQ(Eavt(With(db, "[[:db.fn/retractEntity [:name \"nope\"]]]")), Eavt(db))
+      << "an unknown lookup ref is not an error for retractEntity";
+}
+
+TEST(Transact, CompareAndSwap) {
+  DbPtr db = With(EmptyDb("{:tags {:db/cardinality :db.cardinality/many}}"),
+                  "[{:db/id 1 :weight 200 :tags [:a :b]}]");
+  EXPECT_EQ(Eavt(With(db, "[[:db/cas 1 :weight 200 300]]"), "[1 :weight]"), "[[1 :weight 300]]");
+  EXPECT_EQ(Eavt(With(db, "[[:db.fn/cas 1 :weight 200 300]]"), "[1 :weight]"), "[[1 :weight 300]]");
+  EXPECT_EQ(TxError(db, "[[:db/cas 1 :weight 400 300]]"),
+            ":db.fn/cas failed on datom [1 :weight 200], expected 400");
+  EXPECT_EQ(Eavt(With(db, "[[:db/cas 1 :height nil 5]]"), "[1 :height]"), "[[1 :height 5]]");
+  EXPECT_NE(TxError(db, "[[:db/cas 1 :weight nil 5]]").find("expected nil"), std::string::npos);
+  EXPECT_EQ(Eavt(With(db, "[[:db/cas 1 :tags :a :c]]"), "[1 :tags]"),
+            "[[1 :tags :a] [1 :tags :b] [1 :tags :c]]");
+  EXPECT_NE(TxError(db, "[[:db/cas 1 :tags :z :c]]").find("(:a :b)"), std::string::npos);
+}
+
+TEST(Transact, LookupRefsWhereverAnEntityIdStands) {
+  DbPtr db = With(EmptyDb("{:name {:db/unique :db.unique/identity}"
+                          " :friend {:db/valueType :db.type/ref}}"),
+                  "[{:db/id 1 :name \"Ivan\"} {:db/id 2 :name \"Petr\"}]");
+  DbPtr a = With(db, "[[:db/add [:name \"Ivan\"] :friend [:name \"Petr\"]]"
+                     " {:db/id [:name \"Petr\"] :age 30}]");
+  EXPECT_EQ(Eavt(a, "[1 :friend]"), "[[1 :friend 2]]");
+  EXPECT_EQ(Eavt(a, "[2 :age]"), "[[2 :age 30]]");
+  EXPECT_EQ(TxError(db, "[[:db/add [:name \"Nobody\"] :age 1]]"),
+            "Nothing found for entity id [:name \"Nobody\"]");
+  EXPECT_EQ(TxError(db, "[[:db/add [:age 1] :age 1]]"),
+            "Lookup ref attribute should be marked as :db/unique: [:age 1]");
+  EXPECT_EQ(TxError(db, "[[:db/add [:name] :age 1]]"),
+            "Lookup ref should contain 2 elements: [:name]");
+}
+
+TEST(Transact, UpsertThroughUniqueIdentity) {
+  DbPtr db = With(EmptyDb("{:name {:db/unique :db.unique/identity}"
+                          " :email {:db/unique :db.unique/identity}}"),
+                  "[{:db/id 1 :name \"Ivan\" :email \"@1\"} {:db/id 2 :name \"Petr\" :email \"@2\"}]");
+  TxReport r = Tx(db, "[{:db/id -1 :name \"Ivan\" :age 35}]");
+  EXPECT_EQ(Tempid(r, "-1"), 1);
+  EXPECT_EQ(Eavt(r.db_after, "[1 :age]"), "[[1 :age 35]]");
+  // Without :db/id.
+  EXPECT_EQ(Eavt(With(db, "[{:name \"Petr\" :age 22}]"), "[2 :age]"), "[[2 :age 22]]");
+  // A tempid that was allocated first and upserts later restarts with the upserted id.
+  TxReport late = Tx(db, "[[:db/add \"t\" :age 1] [:db/add \"t\" :name \"Ivan\"]]");
+  EXPECT_EQ(Tempid(late, "\"t\""), 1);
+  EXPECT_EQ(Eavt(late.db_after, "[1 :age]"), "[[1 :age 1]]");
+  // Two tempids with the same new unique value are the same new entity.
+  TxReport two = Tx(db, "[{:db/id \"a\" :name \"Oleg\"} {:db/id \"b\" :name \"Oleg\" :age 9}]");
+  EXPECT_EQ(Tempid(two, "\"a\""), Tempid(two, "\"b\""));
+  // Conflicts.
+  EXPECT_NE(TxError(db, "[{:name \"Ivan\" :email \"@2\"}]").find("Conflicting upserts: [:name \"Ivan\"] resolves to 1"),
+            std::string::npos);
+  EXPECT_NE(TxError(db, "[{:db/id 2 :name \"Ivan\"}]").find("Conflicting upsert: [:name \"Ivan\"] resolves to 1, but entity already has :db/id 2"),
+            std::string::npos);
+}
+
+TEST(Transact, UniqueValueConflictsAreErrors) {
+  DbPtr db = With(EmptyDb("{:email {:db/unique :db.unique/value}}"), "[{:db/id 1 :email \"@\"}]");
+  EXPECT_NE(TxError(db, "[{:db/id 2 :email \"@\"}]").find("because of unique constraint"),
+            std::string::npos);
+  // Moving a unique value between attributes of the same entity is fine.
+  EXPECT_EQ(Eavt(With(db, "[[:db/add 1 :email \"@\"]]"), "[1]"), "[[1 :email \"@\"]]");
+}
+
+TEST(Transact, CardinalityOneReplacementAndReassertion) {
+  DbPtr db = With(EmptyDb(), "[{:db/id 1 :name \"Ivan\"}]");
+  TxReport r = Tx(db, "[[:db/add 1 :name \"Petr\"]]");
+  EXPECT_EQ(TxData(r), "[[1 :name \"Ivan\" false] [1 :name \"Petr\" true]]");
+  EXPECT_EQ(TxData(Tx(r.db_after, "[[:db/add 1 :name \"Petr\"]]")), "[]");
+  // Two adds in one transaction: add a / retract a / add b.
+  TxReport two = Tx(EmptyDb(), "[[:db/add 1 :n \"a\"] [:db/add 1 :n \"b\"]]");
+  EXPECT_EQ(TxData(two), "[[1 :n \"a\" true] [1 :n \"a\" false] [1 :n \"b\" true]]");
+  EXPECT_EQ(Eavt(two.db_after), "[[1 :n \"b\"]]");
+}
+
+TEST(Transact, TransactionMetadataOnTheTxEntity) {
+  DbPtr db = StoredEmpty("{:schema-flexibility :read}");
+  TxReport r = Tx(db, "[{:db/id \"datomic.tx\" :source \"import\"} {:name \"x\"}]");
+  EXPECT_EQ(Tempid(r, "\"datomic.tx\""), 536870913);
+  EXPECT_EQ(Eavt(r.db_after, "[536870913 :source]"), "[[536870913 :source \"import\"]]");
+  TxReport k = Tx(r.db_after, "[[:db/add :db/current-tx :source \"k\"]]");
+  EXPECT_EQ(Eavt(k.db_after, "[536870914 :source]"), "[[536870914 :source \"k\"]]");
+  // tx-meta given beside the data lands on the tx entity too.
+  TxReport m = Transact(k.db_after, E("[{:name \"y\"}]"), E("{:who \"me\"}"), NowMillis());
+  EXPECT_EQ(Eavt(m.db_after, "[536870915 :who]"), "[[536870915 :who \"me\"]]");
+  EXPECT_EQ(S(m.tx_meta), "{:who \"me\"}");
+}
+
+TEST(Transact, NoTxInstantWithoutHistory) {
+  DbPtr db = StoredEmpty("{:keep-history? false :schema-flexibility :read}");
+  TxReport r = Tx(db, "[{:name \"x\"}]");
+  EXPECT_EQ(Eavt(r.db_after), "[[1 :name \"x\"]]");
+  for (const Datom& d : r.tx_data) EXPECT_NE(KeywordById(d.a)->full, "db/txInstant");
+}
+
+TEST(Transact, AFailingTransactionChangesNothing) {
+  DbPtr db = With(EmptyDb("{:email {:db/unique :db.unique/value}}"), "[{:db/id 1 :email \"@\"}]");
+  std::string before = Eavt(db);
+  EXPECT_NE(TxError(db, "[{:db/id 5 :name \"x\"} {:db/id 2 :email \"@\"}]"), "");
+  EXPECT_EQ(Eavt(db), before);
+  EXPECT_EQ(db->max_eid(), 1);
+  EXPECT_EQ(db->max_tx(), 536870913);
+}
+
+TEST(Transact, BadInputIsAClearError) {
+  DbPtr db = EmptyDb();
+  EXPECT_NE(TxError(db, "{:name \"x\"}").find("Bad transaction data"), std::string::npos);
+  EXPECT_NE(TxError(db, "[42]").find("Bad entity type at 42"), std::string::npos);
+  EXPECT_NE(TxError(db, "[[:db/add 1 :name nil]]").find("Cannot store nil as a value"),
+            std::string::npos);
+  EXPECT_NE(TxError(db, "[[:db/frobnicate 1 :name 2]]").find("Unknown operation"),
+            std::string::npos);
+  EXPECT_NE(TxError(db, "[[:db/add 1 \"name\" 2]]").find("Bad entity attribute"), std::string::npos);
+  EXPECT_NE(TxError(db, "[[:db/add 1.5 :name 2]]").find("Expected number or lookup ref"),
+            std::string::npos);
+  EXPECT_NE(TxError(db, "[[:db/add 1 :name]]"), "");
+  EXPECT_NE(TxError(db, "[[]]"), "");
+  EXPECT_EQ(TxErrorKind(db, "[42]"), ErrorKind::kTransaction);
+  // nils in tx-data are skipped.
+  EXPECT_EQ(Eavt(With(db, "[[:db/add 1 :attr 2] nil [:db/add 3 :attr 4]]")),
+            "[[1 :attr 2] [3 :attr 4]]");
+  EXPECT_EQ(Eavt(With(db, "nil")), "[]");
+}
+
+TEST(Transact, CompositeTuplesFollowTheirParts) {
+  DbPtr db = With(StoredEmpty("{:schema-flexibility :write :keep-history? false}"),
+                  "[{:db/ident :a :db/valueType :db.type/long :db/cardinality :db.cardinality/one}"
+                  " {:db/ident :b :db/valueType :db.type/string :db/cardinality :db.cardinality/one}"
+                  " {:db/ident :a+b :db/valueType :db.type/tuple :db/tupleAttrs [:a :b]"
+                  "  :db/cardinality :db.cardinality/one :db/unique :db.unique/identity}]");
+  DbPtr one = With(db, "[{:db/id 10 :a 1}]");
+  EXPECT_EQ(Eavt(one, "[10 :a+b]"), "[[10 :a+b [1 nil]]]");
+  DbPtr two = With(one, "[[:db/add 10 :b \"x\"]]");
+  EXPECT_EQ(Eavt(two, "[10 :a+b]"), "[[10 :a+b [1 \"x\"]]]");
+  DbPtr none = With(two, "[[:db/retract 10 :a 1] [:db/retract 10 :b \"x\"]]");
+  EXPECT_EQ(Eavt(none, "[10]"), "[]");
+  EXPECT_NE(TxError(two, "[[:db/add 10 :a+b [2 \"y\"]]]").find("modify tuple attrs directly"),
+            std::string::npos);
+  // Unique composite: a second entity with the same parts upserts into the first.
+  TxReport up = Tx(two, "[{:a 1 :b \"x\" :db/id \"t\"}]");
+  EXPECT_EQ(Tempid(up, "\"t\""), 10);
+}
+
+TEST(Transact, TupleValuesAreChecked) {
+  DbPtr db = With(StoredEmpty("{:schema-flexibility :write :keep-history? false}"),
+                  "[{:db/ident :h :db/valueType :db.type/tuple :db/tupleType :db.type/long"
+                  "  :db/cardinality :db.cardinality/one}"
+                  " {:db/ident :t :db/valueType :db.type/tuple"
+                  "  :db/tupleTypes [:db.type/long :db.type/keyword] :db/cardinality :db.cardinality/one}]");
+  EXPECT_EQ(Eavt(With(db, "[[:db/add 5 :h [1 2 3]]]"), "[5]"), "[[5 :h [1 2 3]]]");
+  EXPECT_NE(TxError(db, "[[:db/add 5 :h [1 2 3 4 5 6 7 8 9]]]").find("Cannot store more than 8 values"),
+            std::string::npos);
+  EXPECT_NE(TxError(db, "[[:db/add 5 :h [\"a\" \"b\"]]]").find("Values are of wrong type"),
+            std::string::npos);
+  EXPECT_NE(TxError(db, "[[:db/add 5 :t [1 :a 3]]]").find("expecting 2 values, got 3"),
+            std::string::npos);
+  EXPECT_NE(TxError(db, "[[:db/add 5 :t [:a 1]]]").find("mismatch between values"),
+            std::string::npos);
+  EXPECT_EQ(Eavt(With(db, "[[:db/add 5 :t [100 :west]]]"), "[5]"), "[[5 :t [100 :west]]]");
+}
+
+TEST(Transact, AddThenRetractInOneTransactionLeavesNothing) {
+  DbPtr db = With(StoredEmpty("{:schema-flexibility :read}"), "[{:db/id 1 :name \"a\"}]");
+  TxReport r = Tx(db, "[[:db/add 1 :score 1] [:db/retract 1 :score 1]]");
+  EXPECT_EQ(Eavt(r.db_after, "[1 :score]"), "[]");
+  EXPECT_EQ(Eavt(r.db_after->AsOf(Value::Long(r.db_after->max_tx())), "[1 :score]"), "[]");
+  // Retract then add keeps the value, also as of that transaction.
+  TxReport k = Tx(db, "[[:db/retract 1 :name \"a\"] [:db/add 1 :name \"a\"]]");
+  EXPECT_EQ(Eavt(k.db_after, "[1 :name]"), "[[1 :name \"a\"]]");
+  EXPECT_EQ(Eavt(k.db_after->AsOf(Value::Long(k.db_after->max_tx())), "[1 :name]"),
+            "[[1 :name \"a\"]]");
+}
+
+TEST(Transact, BulkTransactionAgreesAcrossIndices) {
+  std::string tx = "[";
+  for (int i = 0; i < 5000; ++i) {
+    tx += "{:name \"n" + std::to_string(i % 97) + "\" :age " + std::to_string(i % 100) +
+          " :id " + std::to_string(i) + "}";
+  }
+  tx += "]";
+  DbPtr db = With(EmptyDb("{:id {:db/unique :db.unique/identity} :age {:db/index true}}"), tx);
+  EXPECT_EQ(db->current().eavt.size(), 15000u);
+  EXPECT_EQ(db->current().aevt.size(), 15000u);
+  EXPECT_EQ(db->current().avet.size(), 10000u);  // :id and :age
+  EXPECT_EQ(db->Datoms(IndexOrder::kAvet, {Kw("age"), Value::Long(42)}).size(), 50u);
+}
+
+}  // namespace
+}  // namespace datahike::testing
