@@ -3,6 +3,8 @@
 #include <atomic>
 #include <cstdio>
 #include <set>
+#include <utility>
+#include <vector>
 
 #include "core/value/edn.h"
 #include "core/value/error.h"
@@ -101,9 +103,10 @@ Config Config::Parse(const Value& cfg) {
   static const std::set<std::string> kIgnored = {
       "index",           "index-config",     "search-cache-size", "store-cache-size",
       "crypto-hash?",    "allow-index-backfill?", "fuse-index-roots?", "commit-graph?",
-      "branch",          "writer",           "max-string-length", "max-bytes-length",
-      "max-float-array-length", "max-double-array-length", "max-tuple-string-length"};
+      "branch",          "writer"};
   bool has_store = false;
+  bool value_caps_default = false;
+  std::vector<std::pair<std::string, int64_t>> explicit_caps;
   for (const auto& [k, v] : cfg.entries()) {
     if (!k.is_keyword()) Bad("Invalid config: keys must be keywords, got " + edn::ToString(k), k, v);
     const std::string& key = k.as_named()->full;
@@ -129,12 +132,34 @@ Config Config::Parse(const Value& cfg) {
         Bad("Invalid config: :initial-tx must be a vector of tx-data", k, v);
       }
       c.initial_tx = v;
+    } else if (key == "value-caps") {
+      if (!v.is_nil() && !(v.is_keyword() && v.as_named()->full == "default")) {
+        Bad("Invalid config: :value-caps must be :default", k, v);
+      }
+      value_caps_default = v.is_keyword();
+    } else if (key == "max-string-length" || key == "max-bytes-length" ||
+               key == "max-float-array-length" || key == "max-double-array-length" ||
+               key == "max-tuple-string-length") {
+      if (!v.is_nil() && !(v.type() == Type::kLong && v.as_long() >= 0)) {
+        Bad("Invalid config: " + edn::ToString(k) + " must be a non-negative integer", k, v);
+      }
+      explicit_caps.emplace_back(key, v.is_nil() ? 0 : v.as_long());
     } else if (key == "name") {
       if (!v.is_string()) Bad("Invalid config: :name must be a string", k, v);
       c.name = std::string(v.as_string());
     } else if (kIgnored.count(key) == 0) {
       Bad("Invalid config: unknown key " + edn::ToString(k), k, v);
     }
+  }
+  if (value_caps_default) {
+    c.max_string_length = 4096;
+    c.max_bytes_length = 4096;
+    c.max_tuple_string_length = 256;
+  }
+  for (const auto& [key, n] : explicit_caps) {
+    if (key == "max-string-length") c.max_string_length = n;
+    if (key == "max-bytes-length") c.max_bytes_length = n;
+    if (key == "max-tuple-string-length") c.max_tuple_string_length = n;
   }
   if (!has_store) {
     c.store_id = FreshId();

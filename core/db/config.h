@@ -18,6 +18,11 @@ struct Config {
   Value initial_tx;             // nil or tx-data
   std::string name;             // optional :name
   Value store;                  // the :store map as given (normalised)
+  // Value-size caps (opt-in; 0 = unbounded). `:value-caps :default` sets 4096 / 4096 / 256;
+  // explicit :max-*-length keys win. They apply under :write to user attributes.
+  int64_t max_string_length = 0;
+  int64_t max_bytes_length = 0;
+  int64_t max_tuple_string_length = 0;
 
   // Parses and validates a config map (nil means the defaults: an in-memory store with a fresh id).
   // Unknown keys and wrong types throw datahike::Error kMisuse naming the key.

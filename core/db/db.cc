@@ -119,7 +119,7 @@ DbPtr Db::Empty(const Config& config, const Value& schema_map, bool storeless) {
       if (!k.is_keyword()) {
         throw Error(ErrorKind::kSchema, "Schema attribute must be a keyword, got " + edn::ToString(k));
       }
-      schema->Put(AttributeFromProperties(k.as_named()->id, props, false));
+      schema->Put(AttributeFromProperties(k.as_named()->id, props, true));
     }
   }
   db->storeless_ = storeless;

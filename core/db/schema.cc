@@ -28,6 +28,7 @@ constexpr TypeInfo kTypes[] = {
     {ValueType::kRef, "db.type/ref", "ref?"},
     {ValueType::kBytes, "db.type/bytes", "bytes?"},
     {ValueType::kTuple, "db.type/tuple", "vector?"},
+    {ValueType::kNumber, "db.type/number", "number?"},
 };
 }  // namespace
 
@@ -77,6 +78,7 @@ bool ValueConforms(ValueType t, const Value& v) {
     case ValueType::kRef: return v.type() == Type::kLong;  // after entity resolution
     case ValueType::kBytes: return v.type() == Type::kBytes;
     case ValueType::kTuple: return v.type() == Type::kVector || v.type() == Type::kList;
+    case ValueType::kNumber: return v.is_number();
   }
   return false;
 }
@@ -111,6 +113,7 @@ std::shared_ptr<const Schema> Schema::Builtin() {
     s->Put(datahike::Builtin("db/tupleAttrs", ValueType::kAny, Unique::kNone, false));
     s->Put(datahike::Builtin("db/tupleTypes", ValueType::kAny, Unique::kNone, false));
     s->Put(datahike::Builtin("db/tupleType", ValueType::kKeyword, Unique::kNone, false));
+    s->Put(datahike::Builtin("db/maxLength", ValueType::kLong, Unique::kNone, false));
     return s;
   }();
   return builtin;
@@ -231,7 +234,7 @@ ValueType TypeOrThrow(uint32_t ident, const Value& v, const Value& props) {
 }
 }  // namespace
 
-Attribute AttributeFromProperties(uint32_t ident, const Value& props, bool require_complete) {
+Attribute AttributeFromProperties(uint32_t ident, const Value& props, bool schema_map) {
   Attribute a;
   a.ident = ident;
   if (!props.is_map()) BadSpec(ident, "expected a map of properties", props);
@@ -283,16 +286,16 @@ Attribute AttributeFromProperties(uint32_t ident, const Value& props, bool requi
     } else if (key == "db/tupleType") {
       a.tuple_type = TypeOrThrow(ident, v, props);
       a.has_tuple_type = true;
+    } else if (key == "db/maxLength") {
+      if (v.type() != Type::kLong || v.as_long() < 0) {
+        BadSpec(ident, ":db/maxLength must be a non-negative long", props);
+      }
+      a.max_length = v.as_long();
     }
     // :db/ident, :db/id, :db/doc and unknown keys are carried by the entity, not the Attribute.
   }
-  if (require_complete && (!has_type || !has_card)) {
-    throw Error(ErrorKind::kSchema,
-                "Incomplete schema transaction attributes, expected :db/ident, :db/valueType, "
-                ":db/cardinality",
-                Value::Map({{Kw("error"), Kw("schema/validation")}, {Kw("entity"), props}}));
-  }
-  if (a.component && a.type != ValueType::kRef) {
+  (void)has_card;
+  if (schema_map && a.component && a.type != ValueType::kRef) {
     BadSpec(ident, "{:db/isComponent true} should also have {:db/valueType :db.type/ref}", props);
   }
   if (!a.tuple_attrs.empty() || !a.tuple_types.empty() || a.has_tuple_type) {

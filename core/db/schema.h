@@ -28,6 +28,7 @@ enum class ValueType : uint8_t {
   kRef,
   kBytes,
   kTuple,
+  kNumber,  // any number (Datahike's :db.type/number)
 };
 
 // :db.type/string -> kString; returns false for an unknown keyword.
@@ -54,6 +55,7 @@ struct Attribute {
   std::vector<ValueType> tuple_types;    // heterogeneous tuple
   ValueType tuple_type = kAnyType;       // homogeneous tuple
   bool has_tuple_type = false;
+  int64_t max_length = -1;  // :db/maxLength; -1 when not set, 0 disables the default cap
 
   static constexpr ValueType kAnyType = ValueType::kAny;
   bool is_ref() const { return type == ValueType::kRef; }
@@ -102,7 +104,8 @@ class Schema {
 };
 
 // Builds an Attribute from a map of schema properties ({:db/valueType .. :db/cardinality ..}).
-// `where` names the attribute in errors. Throws datahike::Error kSchema on an invalid definition.
-Attribute AttributeFromProperties(uint32_t ident, const Value& props, bool require_complete);
+// Throws datahike::Error kSchema on an invalid definition. `schema_map` applies DataScript's extra
+// checks for storage-free schema maps (a component must be a ref).
+Attribute AttributeFromProperties(uint32_t ident, const Value& props, bool schema_map);
 
 }  // namespace datahike

@@ -527,6 +527,9 @@ class PersistentTree {
   // both call Load, but exactly one result is installed and returned to all.
   static const Node* LoadChild(const ChildRef& c, const NodeSource* source) {
     if (const Node* p = c.ptr_.load(std::memory_order_acquire)) return p;
+    return LoadChildSlow(c, source);
+  }
+  static const Node* LoadChildSlow(const ChildRef& c, const NodeSource* source) {
     if (source == nullptr) {
       throw Error(ErrorKind::kInternal,
                   "btree: node " + std::to_string(c.address_) + " is not loaded and there is no source");
@@ -544,6 +547,11 @@ class PersistentTree {
 
   static size_t LowerIndex(const std::vector<T>& keys, const T& x) {
     return static_cast<size_t>(std::lower_bound(keys.begin(), keys.end(), x, Less()) - keys.begin());
+  }
+  // LowerIndex for inserts: checks the last key first, so appends (ascending ids) cost one comparison.
+  static size_t InsertIndex(const std::vector<T>& keys, const T& x) {
+    if (Less()(keys.back(), x)) return keys.size();
+    return LowerIndex(keys, x);
   }
 
   static std::shared_ptr<Node> NewNode(bool leaf, uint64_t edit, size_t reserve) {
@@ -709,7 +717,7 @@ class PersistentTree {
     InsertResult Insert(const Node* n, const T& x) const {
       InsertResult out;
       if (n->leaf_) {
-        const size_t pos = LowerIndex(n->keys_, x);
+        const size_t pos = InsertIndex(n->keys_, x);
         const bool equal = pos < n->keys_.size() && !Less()(x, n->keys_[pos]);
         Node* m = Own(n, n->keys_.size() + 1, &out.fresh);
         if (equal) {
@@ -721,7 +729,7 @@ class PersistentTree {
         if (m->keys_.size() > kLeafCap) out.right = SplitOff(m);
         return out;
       }
-      size_t i = LowerIndex(n->keys_, x);
+      size_t i = InsertIndex(n->keys_, x);
       if (i == n->keys_.size()) --i;  // beyond every element: extend the last child
       const Node* child = Load(n->children_[i]);
       InsertResult r = Insert(child, x);

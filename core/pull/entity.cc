@@ -6,7 +6,8 @@
 namespace datahike {
 
 Value EntityMap(const Db& db, const Value& eid) {
-  if (eid.is_nil()) return Value();
+  // Only numbers, lookup refs and idents can name an entity; anything else names none.
+  if (!(eid.type() == Type::kLong || eid.is_keyword() || eid.is_sequential())) return Value();
   int64_t e = db.Entid(eid);
   if (e <= 0) return Value();
   std::vector<Datom> ds;

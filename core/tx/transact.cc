@@ -127,6 +127,7 @@ struct Builtins {
   uint32_t tuple_attrs = Id("db/tupleAttrs");
   uint32_t tuple_types = Id("db/tupleTypes");
   uint32_t tuple_type = Id("db/tupleType");
+  uint32_t max_length = Id("db/maxLength");
   uint32_t db_id = Id("db/id");
   const Named* add = InternKeyword("db/add");
   Value db_id_kw = Kw("db/id");
@@ -134,7 +135,7 @@ struct Builtins {
   bool IsSchemaAttr(uint32_t a) const {
     return a == ident || a == value_type || a == cardinality || a == unique || a == index ||
            a == component || a == no_history || a == doc || a == tuple_attrs ||
-           a == tuple_types || a == tuple_type;
+           a == tuple_types || a == tuple_type || a == max_length;
   }
   // Properties that make an ident an attribute (beyond :db/ident and :db/doc).
   bool IsDefiningAttr(uint32_t a) const { return IsSchemaAttr(a) && a != ident && a != doc; }
@@ -223,7 +224,6 @@ class TxBuilder {
     tx_data_.clear();
     queued_tuples_.clear();
     dirty_schema_.clear();
-    changed_attrs_.clear();
     work_.clear();
   }
 
@@ -434,6 +434,49 @@ class TxBuilder {
     }
   }
 
+  // Value-size caps on assertions: an attribute's :db/maxLength, else (under :write, for user
+  // attributes) the database's :max-string-length / :max-bytes-length; tuple string slots by
+  // :max-tuple-string-length.
+  void CheckValueCaps(uint32_t a, const Attribute* attr, const Value& v, const Value& op) {
+    const Config& cfg = before_->config_;
+    bool user = write_mode() && !schema().IsBuiltin(a);
+    auto utf8_length = [](std::string_view s) {
+      size_t n = 0;
+      for (unsigned char c : s) n += (c & 0xC0) != 0x80;
+      return static_cast<int64_t>(n);
+    };
+    if (v.is_string() || v.type() == Type::kBytes) {
+      int64_t limit = attr != nullptr && attr->max_length >= 0
+                          ? attr->max_length
+                          : (user ? (v.is_string() ? cfg.max_string_length : cfg.max_bytes_length)
+                                  : 0);
+      int64_t len = v.is_string() ? utf8_length(v.as_string())
+                                  : static_cast<int64_t>(v.as_string().size());
+      if (limit > 0 && len > limit) {
+        TxError(std::string(v.is_string() ? "String" : "Byte") + " value for :" +
+                    KeywordById(a)->full + " exceeds max length " + std::to_string(limit) +
+                    (v.is_string() ? "" : " bytes") + " (was " + std::to_string(len) + ")",
+                "transact/max-length", op);
+      }
+    }
+    if (user && cfg.max_tuple_string_length > 0 && attr != nullptr &&
+        attr->type == ValueType::kTuple && v.is_sequential()) {
+      const auto& items = v.items();
+      for (size_t i = 0; i < items.size(); ++i) {
+        bool string_slot = attr->has_tuple_type ? attr->tuple_type == ValueType::kString
+                                                : (i < attr->tuple_types.size() &&
+                                                   attr->tuple_types[i] == ValueType::kString);
+        if (string_slot && items[i].is_string() &&
+            utf8_length(items[i].as_string()) > cfg.max_tuple_string_length) {
+          TxError("Tuple string slot for :" + KeywordById(a)->full + " exceeds max length " +
+                      std::to_string(cfg.max_tuple_string_length) + " (was " +
+                      std::to_string(utf8_length(items[i].as_string())) + ")",
+                  "transact/max-length", op);
+        }
+      }
+    }
+  }
+
   // ------------------------------------------------------------------------------------------------
   // Adds and retractions
 
@@ -455,7 +498,7 @@ class TxBuilder {
     InsertCurrent(d, attr);
     tx_data_.push_back(d);
     AdvanceMaxEid(e);
-    Touched(e, a, attr, &v);
+    Touched(e, a, &v);
   }
 
   // REQUIRES: d is in the current indices.
@@ -472,13 +515,11 @@ class TxBuilder {
     }
     Datom r{d.v, d.e, tx_, d.a, false};
     tx_data_.push_back(r);
-    Touched(d.e, d.a, attr, nullptr);
+    Touched(d.e, d.a, nullptr);
   }
 
-  void Touched(int64_t e, uint32_t a, const Attribute* attr, const Value* v) {
+  void Touched(int64_t e, uint32_t a, const Value* v) {
     if (B().IsSchemaAttr(a)) dirty_schema_.insert(e);
-    if (attr == nullptr) return;
-    changed_attrs_.insert(a);
     if (const auto* composites = schema_->CompositesOf(a)) {
       for (uint32_t t : *composites) QueueTuple(e, t, a, v);
     }
@@ -593,7 +634,10 @@ class TxBuilder {
       Unique nu = Unique::kNone;
       if (u->is_keyword() && u->as_named()->full == "db.unique/identity") nu = Unique::kIdentity;
       if (u->is_keyword() && u->as_named()->full == "db.unique/value") nu = Unique::kValue;
-      if (nu != existing->unique && existing->many) invalid.push_back(Kw("db/unique"));
+      // Unique may switch between identity and value; it cannot be added to a many attribute.
+      if (existing->unique == Unique::kNone && nu != Unique::kNone && existing->many) {
+        invalid.push_back(Kw("db/unique"));
+      }
     }
     if (const Value* i = entity.get("db/index")) {
       if (existing->index && !(i->type() == Type::kBool && i->as_bool())) {
@@ -753,13 +797,14 @@ class TxBuilder {
       bool complete = true;
       for (uint32_t part : tattr.tuple_attrs) {
         const Value* pv = entity.get(Value::Keyword(KeywordById(part)));
-        if (pv == nullptr || IsTempid(*pv)) {
+        const Attribute* pattr = schema().Find(part);
+        bool part_ref = pattr != nullptr && pattr->is_ref();
+        if (pv == nullptr || (part_ref && IsTempid(*pv))) {
           complete = false;
           break;
         }
         Value x = *pv;
-        const Attribute* pattr = schema().Find(part);
-        if (pattr != nullptr && pattr->is_ref()) x = Value::Long(EntidStrict(x));
+        if (part_ref) x = Value::Long(EntidStrict(x));
         parts.push_back(x);
       }
       if (!complete) continue;
@@ -923,7 +968,8 @@ class TxBuilder {
                 "transact/syntax", opv);
       }
       int64_t upserted = 0;
-      if (attr != nullptr && attr->unique == Unique::kIdentity && !v.is_nil() && !IsTempid(v)) {
+      if (attr != nullptr && attr->unique == Unique::kIdentity && !v.is_nil() &&
+          !(is_ref && IsTempid(v))) {
         Value lv = v;
         if (is_ref && (v.is_keyword() || v.is_sequential())) lv = Value::Long(Entid(v));
         if (auto d = FindAv(attr->ident, lv)) upserted = d->e;
@@ -965,6 +1011,7 @@ class TxBuilder {
       uint32_t aid;
       const Attribute* attr = ValidateAttr(a, opv, &aid);
       ValidateValue(v, attr, opv);
+      CheckValueCaps(aid, attr, v, opv);
       int64_t eid = EntidStrict(e);
       Value val = (attr != nullptr && attr->is_ref()) ? Value::Long(EntidStrict(v)) : v;
       AddDatom(eid, aid, attr, val);
@@ -1006,8 +1053,7 @@ class TxBuilder {
                                         : "Purge entity is only available in temporal databases."),
                 "transact/purge", opv);
       }
-      TxError("Purge (" + Str(items[0]) + ") is not implemented yet in this engine",
-              "transact/unsupported", opv);
+      Purge(op, opv, items);
     } else if (op == "db.fn/call") {
       TxError("Transaction functions (:db.fn/call) are not supported: functions cannot be passed "
               "as data",
@@ -1019,6 +1065,128 @@ class TxBuilder {
                   "function",
               "transact/syntax", opv);
     }
+  }
+
+  // ------------------------------------------------------------------------------------------------
+  // Purge: removes datoms from the current and the temporal indices, as if never transacted.
+
+  // Entity resolution against current and history (a purged or retracted entity's lookup ref
+  // still resolves while any of its datoms remain in history).
+  int64_t EntidInHistory(const Value& ref) {
+    int64_t e = Entid(ref);
+    if (e != 0 || !ref.is_sequential() || ref.size() != 2) return e;
+    const Attribute* attr = schema().Find(AttrOf(ref.items()[0]));
+    AvProbe probe{attr->ident, &ref.items()[1]};
+    auto it = tavet_->Seek(probe);
+    return it.Valid() && probe(*it) == 0 ? it->e : 0;
+  }
+
+  // Every datom, current or temporal, of entity e (and attribute a, when given).
+  std::vector<Datom> HistoryEa(int64_t e, uint32_t a) {
+    std::vector<Datom> out = AllEa(e, a);
+    EaProbe probe{e, a};
+    for (auto it = teavt_->Seek(probe); it.Valid() && probe(*it) == 0; it.Next()) {
+      out.push_back(*it);
+    }
+    return out;
+  }
+
+  void PurgeDatom(const Datom& d) {
+    const Attribute* attr = schema().Find(d.a);
+    if (auto cur = FindEav(d.e, d.a, d.v)) EraseCurrent(*cur, attr);
+    std::vector<Datom> hist;
+    EavProbe probe{d.e, d.a, &d.v};
+    for (auto it = teavt_->Seek(probe); it.Valid() && probe(*it) == 0; it.Next()) {
+      hist.push_back(*it);
+    }
+    for (const Datom& h : hist) {
+      teavt_->Erase(h);
+      taevt_->Erase(h);
+      if (attr != nullptr && attr->in_avet()) tavet_->Erase(h);
+    }
+    if (B().IsSchemaAttr(d.a)) dirty_schema_.insert(d.e);
+  }
+
+  void PurgeComponents(const std::vector<Datom>& ds) {
+    std::vector<WorkItem> out;
+    std::set<int64_t> seen;
+    for (const Datom& d : ds) {
+      const Attribute* attr = schema().Find(d.a);
+      if (attr != nullptr && attr->component && d.added && d.v.type() == Type::kLong &&
+          seen.insert(d.v.as_long()).second) {
+        out.push_back({Value::Vector({Kw("db.purge/entity"), d.v}), false});
+      }
+    }
+    PushFront(std::move(out));
+  }
+
+  void Purge(const std::string& op, const Value& opv, const std::vector<Value>& items) {
+    auto not_found = [&](const Value& e) {
+      TxError("Can't find entity with ID " + Str(e) + " to be purged", "transact/purge", opv);
+    };
+    if (op == "db.history.purge/before") {
+      if (items.size() != 2 || items[1].type() != Type::kInstant) {
+        TxError("Bad transaction data " + Str(opv) + ", expected [:db.history.purge/before #inst]",
+                "transact/syntax", opv);
+      }
+      int64_t before = items[1].as_instant();
+      std::vector<Datom> old;
+      std::unordered_map<int64_t, bool> tx_before;
+      for (auto it = teavt_->Begin(); it.Valid(); it.Next()) {
+        auto [pos, fresh] = tx_before.emplace(it->tx, false);
+        if (fresh) {
+          auto inst = FindEa(it->tx, B().tx_instant);
+          pos->second = inst && inst->v.as_instant() < before;
+        }
+        if (pos->second) old.push_back(*it);
+      }
+      for (const Datom& h : old) {
+        const Attribute* attr = schema().Find(h.a);
+        teavt_->Erase(h);
+        taevt_->Erase(h);
+        if (attr != nullptr && attr->in_avet()) tavet_->Erase(h);
+      }
+      return;
+    }
+    if (items.size() < 2) TxError("Bad transaction data " + Str(opv), "transact/syntax", opv);
+    int64_t e = EntidInHistory(items[1]);
+    if (e == 0) not_found(items[1]);
+    std::vector<Datom> ds;
+    if (op == "db/purge") {
+      if (items.size() != 4) {
+        TxError("Bad transaction data " + Str(opv) + ", expected [:db/purge e a v]",
+                "transact/syntax", opv);
+      }
+      uint32_t aid;
+      const Attribute* attr = ValidateAttr(items[2], opv, &aid);
+      Value v = items[3];
+      if (attr != nullptr && attr->is_ref()) v = Value::Long(EntidStrict(v));
+      for (const Datom& d : HistoryEa(e, aid)) {
+        if (Compare(d.v, v) == 0) ds.push_back(d);
+      }
+      for (const Datom& d : ds) PurgeDatom(d);
+      return;
+    }
+    if (op == "db.purge/attribute") {
+      if (items.size() != 3) {
+        TxError("Bad transaction data " + Str(opv) + ", expected [:db.purge/attribute e a]",
+                "transact/syntax", opv);
+      }
+      uint32_t aid;
+      ValidateAttr(items[2], opv, &aid);
+      ds = HistoryEa(e, aid);
+    } else {  // :db.purge/entity
+      ds = HistoryEa(e, 0);
+      Value ev = Value::Long(e);
+      for (const auto& [id, attr] : schema().attributes()) {
+        if (!attr.is_ref()) continue;
+        AvProbe probe{id, &ev};
+        for (auto it = avet_->Seek(probe); it.Valid() && probe(*it) == 0; it.Next()) ds.push_back(*it);
+        for (auto it = tavet_->Seek(probe); it.Valid() && probe(*it) == 0; it.Next()) ds.push_back(*it);
+      }
+    }
+    for (const Datom& d : ds) PurgeDatom(d);
+    PurgeComponents(ds);
   }
 
   void RetractComponents(const std::vector<Datom>& ds) {
@@ -1189,7 +1357,6 @@ class TxBuilder {
   std::map<int64_t, std::map<uint32_t, std::vector<Value>>> queued_tuples_;
   std::set<int64_t> dirty_schema_;
   std::set<int64_t> schema_entities_;
-  std::unordered_set<uint32_t> changed_attrs_;
   std::vector<WorkItem> work_;  // a stack: the back is the next item
 };
 

@@ -486,58 +486,84 @@ class Reader {
       : begin_(text.data()), p_(text.data()), end_(text.data() + text.size()),
         cache_(&tl_named_cache) {}
 
-  // Skips whitespace, commas, comments and #_ discarded forms.
-  void SkipWs() {
-    while (p_ < end_) {
+  // Reads the next complete top-level form into *out; false at the end of the input. The parse is
+  // iterative: open collections, #_, ' and tags are frames on an explicit stack, so hostile nesting
+  // costs heap (bounded by kMaxDepth), never native stack.
+  bool Next(Value* out) {
+    for (;;) {
+      SkipWs();
+      if (p_ == end_) {
+        if (top_ == Frame::kNone) return false;
+        FailOpenAtEnd();
+      }
       const char c = *p_;
-      if (IsWs(c)) {
-        ++p_;
-      } else if (c == ';') {
-        const void* nl = std::memchr(p_, '\n', static_cast<size_t>(end_ - p_));
-        p_ = nl ? static_cast<const char*>(nl) + 1 : end_;
-      } else if (c == '#' && p_ + 1 < end_ && p_[1] == '_') {
-        Discard();
-      } else {
-        break;
+      if (c == '#' && p_ + 1 < end_ && p_[1] == '_') {
+        Push(Frame::kDiscard, p_);
+        p_ += 2;
+        continue;
+      }
+      if (top_ == Frame::kNone) form_start_ = p_;
+      if (top_ >= Frame::kInst && c != '"') FailTagNotString();
+      switch (c) {
+        case '(':
+          Push(Frame::kList, p_++);
+          continue;
+        case '[':
+          Push(Frame::kVector, p_++);
+          continue;
+        case '{':
+          Push(Frame::kMap, p_++);
+          continue;
+        case ')':
+        case ']':
+        case '}':
+          if (Deliver(Close(c), out)) return true;
+          continue;
+        case '"':
+          if (Deliver(ReadString(), out)) return true;
+          continue;
+        case '\\':
+          if (Deliver(ReadChar(), out)) return true;
+          continue;
+        case '\'':
+          Push(Frame::kQuote, p_++);
+          continue;
+        case '#':
+          if (p_ + 1 < end_ && p_[1] == '{') {
+            Push(Frame::kSet, p_);
+            p_ += 2;
+            continue;
+          }
+          if (p_ + 1 < end_ && p_[1] == '#') {
+            if (Deliver(ReadSymbolic(), out)) return true;
+            continue;
+          }
+          ReadTag();  // pushes the tag's frame
+          continue;
+        case '^':
+        case '`':
+        case '~':
+        case '@':
+          Fail(p_, std::string("unsupported reader macro '") + c + "'");
+        default:
+          if (Deliver(ReadToken(), out)) return true;
+          continue;
       }
     }
   }
 
-  bool AtEnd() const { return p_ == end_; }
+  // Position where the last top-level form started (after whitespace and discards).
+  const char* form_start() const { return form_start_; }
   const char* pos() const { return p_; }
 
-  // Reads one form. REQUIRES: SkipWs() was called and !AtEnd().
-  Value ReadForm() {
-    switch (*p_) {
-      case '(':
-        return ReadSeq(Type::kList);
-      case '[':
-        return ReadSeq(Type::kVector);
-      case '{':
-        return ReadMap();
-      case '"':
-        return ReadString();
-      case '\\':
-        return ReadChar();
-      case '#':
-        return ReadDispatch();
-      case ')':
-      case ']':
-      case '}':
-        Fail(p_, std::string("unmatched delimiter '") + *p_ + "'");
-      case '\'':
-        return ReadQuote();
-      case '^':
-      case '`':
-      case '~':
-      case '@':
-        Fail(p_, std::string("unsupported reader macro '") + *p_ + "'");
-      default:
-        return ReadToken();
-    }
+  [[noreturn]] void Fail(const char* at, std::string_view what) const {
+    std::string msg = "EDN parse error at " + Where(at) + ": ";
+    msg += what;
+    throw Error(ErrorKind::kParse, std::move(msg));
   }
 
-  [[noreturn]] void Fail(const char* at, std::string_view what) const {
+  // "line L, column C" of a position (1-based; columns count code points).
+  std::string Where(const char* at) const {
     size_t line = 1, column = 1;
     for (const char* q = begin_; q < at; ++q) {
       if (*q == '\n') {
@@ -547,150 +573,164 @@ class Reader {
         ++column;  // count code points, not UTF-8 continuation bytes
       }
     }
-    std::string msg = "EDN parse error at line ";
-    msg += std::to_string(line);
-    msg += ", column ";
-    msg += std::to_string(column);
-    msg += ": ";
-    msg += what;
-    throw Error(ErrorKind::kParse, std::move(msg));
-  }
-
-  // "line L, column C" of a position, for messages that mention a second position.
-  std::string Where(const char* at) const {
-    size_t line = 1, column = 1;
-    for (const char* q = begin_; q < at; ++q) {
-      if (*q == '\n') {
-        ++line;
-        column = 1;
-      } else if ((static_cast<uint8_t>(*q) & 0xC0) != 0x80) {
-        ++column;
-      }
-    }
     return "line " + std::to_string(line) + ", column " + std::to_string(column);
   }
 
  private:
-  void Enter(const char* at) {
-    if (++depth_ > kMaxDepth) Fail(at, "nesting deeper than " + std::to_string(kMaxDepth) + " levels");
-  }
-  void Leave() { --depth_; }
+  struct Frame {
+    // kNone: no open frame. Then collections, the one-form wrappers, and tags last (>= kInst).
+    enum Kind : uint8_t { kNone, kList, kVector, kSet, kMap, kDiscard, kQuote, kInst, kUuid, kBytes };
+    Kind kind;
+    const char* open;  // where it started, for messages
+    size_t base;       // items_.size() when it opened (collections)
+  };
+  static bool IsCollection(Frame::Kind k) { return k >= Frame::kList && k <= Frame::kMap; }
 
-  static const char* CollectionName(Type type) {
-    switch (type) {
-      case Type::kList: return "list";
-      case Type::kVector: return "vector";
-      case Type::kSet: return "set";
+  // Gives a finished form to the innermost open frame; true when it completes a top-level form,
+  // which is then in *out.
+  bool Deliver(Value&& v, Value* out) {
+    if (IsCollection(top_)) {
+      items_.push_back(std::move(v));
+      return false;
+    }
+    return DeliverSlow(std::move(v), out);
+  }
+
+  // Top level, or a discard, quote or tag frame (each completes with this one form).
+  __attribute__((noinline)) bool DeliverSlow(Value&& v, Value* out) {
+    Value cur = std::move(v);
+    for (;;) {
+      if (top_ == Frame::kNone) {
+        *out = std::move(cur);
+        return true;
+      }
+      if (IsCollection(top_)) {
+        items_.push_back(std::move(cur));
+        return false;
+      }
+      const Frame::Kind kind = top_;
+      Pop();
+      if (kind == Frame::kDiscard) return false;
+      cur = kind == Frame::kQuote ? Quote(std::move(cur)) : ConvertTag(kind, cur);
+    }
+  }
+
+  // Skips whitespace, commas and comments.
+  void SkipWs() {
+    while (p_ < end_) {
+      const char c = *p_;
+      if (IsWs(c)) {
+        ++p_;
+      } else if (c == ';') {
+        const void* nl = std::memchr(p_, '\n', static_cast<size_t>(end_ - p_));
+        p_ = nl ? static_cast<const char*>(nl) + 1 : end_;
+      } else {
+        break;
+      }
+    }
+  }
+
+  void Push(Frame::Kind kind, const char* open) {
+    if (frames_.size() >= static_cast<size_t>(kMaxDepth)) {
+      Fail(open, "nesting deeper than " + std::to_string(kMaxDepth) + " levels");
+    }
+    frames_.push_back(Frame{kind, open, items_.size()});
+    top_ = kind;
+  }
+  void Pop() {
+    frames_.pop_back();
+    top_ = frames_.empty() ? Frame::kNone : frames_.back().kind;
+  }
+
+  static const char* FrameName(Frame::Kind kind) {
+    switch (kind) {
+      case Frame::kList: return "list";
+      case Frame::kVector: return "vector";
+      case Frame::kSet: return "set";
       default: return "map";
     }
   }
-  static char Closer(Type type) {
-    return type == Type::kList ? ')' : type == Type::kVector ? ']' : '}';
+  static char Closer(Frame::Kind kind) {
+    return kind == Frame::kList ? ')' : kind == Frame::kVector ? ']' : '}';
+  }
+  static const char* TagName(Frame::Kind kind) {
+    return kind == Frame::kInst ? "#inst" : kind == Frame::kUuid ? "#uuid" : "#bytes";
   }
 
-  [[noreturn]] __attribute__((noinline)) void FailUnterminated(const char* open, Type type) const {
-    Fail(p_, std::string("unterminated ") + CollectionName(type) + " (missing '" + Closer(type) +
-                 "' for the one opened at " + Where(open) + ")");
-  }
-
-  [[noreturn]] __attribute__((noinline)) void FailMismatch(const char* open, Type type) const {
-    Fail(p_, std::string("mismatched delimiter: expected '") + Closer(type) + "' to close the " +
-                 CollectionName(type) + " opened at " + Where(open) + ", found '" + *p_ + "'");
-  }
-
-  static bool IsCloser(char c) { return c == ')' || c == ']' || c == '}'; }
-
-  // Reads a list, vector or set; p_ is at the last character of the opening delimiter.
-  Value ReadSeq(Type type) {
-    const char* open = type == Type::kSet ? p_ - 1 : p_;
-    const char close = Closer(type);
-    Enter(open);
-    ++p_;
-    // Elements accumulate on the shared stack (nested collections push above `base` and pop back
-    // before returning) so that each collection gets one exactly sized vector.
-    const size_t base = items_.size();
-    for (;;) {
-      SkipWs();
-      if (p_ == end_) FailUnterminated(open, type);
-      const char c = *p_;
-      if (c == close) break;
-      if (IsCloser(c)) FailMismatch(open, type);
-      items_.push_back(ReadForm());
+  // A closing delimiter at p_: completes the innermost collection.
+  Value Close(char c) {
+    if (top_ == Frame::kNone) Fail(p_, std::string("unmatched delimiter '") + c + "'");
+    const Frame f = frames_.back();
+    if (f.kind == Frame::kDiscard) {
+      Fail(p_, std::string("#_ must be followed by a form, found '") + c + "'");
+    }
+    if (f.kind == Frame::kQuote) Fail(p_, std::string("' must be followed by a form, found '") + c + "'");
+    if (c != Closer(f.kind)) FailMismatch(f);
+    const size_t n = items_.size() - f.base;
+    if (f.kind == Frame::kMap && n % 2 != 0) {
+      Fail(p_, "map literal must contain an even number of forms");
     }
     ++p_;
-    Leave();
-    std::vector<Value> items(std::make_move_iterator(items_.begin() + static_cast<ptrdiff_t>(base)),
-                             std::make_move_iterator(items_.end()));
-    items_.erase(items_.begin() + static_cast<ptrdiff_t>(base), items_.end());
-    switch (type) {
-      case Type::kList:
-        return Value::List(std::move(items));
-      case Type::kVector:
-        return Value::Vector(std::move(items));
-      default:
-        return Value::Set(std::move(items));
+    Pop();
+    const auto first = items_.begin() + static_cast<ptrdiff_t>(f.base);
+    Value v;
+    if (f.kind == Frame::kMap) {
+      std::vector<std::pair<Value, Value>> entries;
+      entries.reserve(n / 2);
+      for (auto it = first; it != items_.end(); it += 2) {
+        entries.emplace_back(std::move(it[0]), std::move(it[1]));
+      }
+      v = Value::Map(std::move(entries));
+    } else {
+      // One exactly sized vector per collection; the shared stack keeps its capacity.
+      std::vector<Value> items(std::make_move_iterator(first), std::make_move_iterator(items_.end()));
+      v = f.kind == Frame::kList     ? Value::List(std::move(items))
+          : f.kind == Frame::kVector ? Value::Vector(std::move(items))
+                                     : Value::Set(std::move(items));
     }
+    items_.erase(first, items_.end());
+    return v;
   }
 
-  Value ReadMap() {
-    const char* open = p_;
-    Enter(open);
-    ++p_;
-    const size_t base = entries_.size();  // as in ReadSeq
-    for (;;) {
-      SkipWs();
-      if (p_ == end_) FailUnterminated(open, Type::kMap);
-      if (*p_ == '}') break;
-      if (IsCloser(*p_)) FailMismatch(open, Type::kMap);
-      Value key = ReadForm();
-      SkipWs();
-      if (p_ == end_) FailUnterminated(open, Type::kMap);
-      if (*p_ == '}') Fail(p_, "map literal must contain an even number of forms");
-      if (IsCloser(*p_)) FailMismatch(open, Type::kMap);
-      Value val = ReadForm();
-      entries_.emplace_back(std::move(key), std::move(val));
-    }
-    ++p_;
-    Leave();
-    std::vector<std::pair<Value, Value>> entries(
-        std::make_move_iterator(entries_.begin() + static_cast<ptrdiff_t>(base)),
-        std::make_move_iterator(entries_.end()));
-    entries_.erase(entries_.begin() + static_cast<ptrdiff_t>(base), entries_.end());
-    return Value::Map(std::move(entries));
-  }
-
-  // #_ form: reads and drops the next form (which may itself be preceded by #_).
-  void Discard() {
-    const char* at = p_;
-    Enter(at);
-    p_ += 2;
-    SkipWs();
-    if (p_ == end_) Fail(p_, "end of input after #_ (expected the form to discard)");
-    if (IsCloser(*p_)) Fail(p_, std::string("#_ must be followed by a form, found '") + *p_ + "'");
-    ReadForm();
-    Leave();
-  }
-
-  Value ReadQuote() {
-    const char* at = p_;
-    Enter(at);
-    ++p_;
-    SkipWs();
-    if (p_ == end_) Fail(p_, "end of input after ' (expected a form to quote)");
-    if (IsCloser(*p_)) Fail(p_, std::string("' must be followed by a form, found '") + *p_ + "'");
+  static Value Quote(Value v) {
     std::vector<Value> items;
     items.reserve(2);
     items.push_back(Value::Symbol("quote"));
-    items.push_back(ReadForm());
-    Leave();
+    items.push_back(std::move(v));
     return Value::List(std::move(items));
+  }
+
+  [[noreturn]] __attribute__((noinline)) void FailMismatch(const Frame& f) const {
+    Fail(p_, std::string("mismatched delimiter: expected '") + Closer(f.kind) + "' to close the " +
+                 FrameName(f.kind) + " opened at " + Where(f.open) + ", found '" + *p_ + "'");
+  }
+
+  [[noreturn]] __attribute__((noinline)) void FailOpenAtEnd() const {
+    const Frame& f = frames_.back();
+    switch (f.kind) {
+      case Frame::kDiscard:
+        Fail(p_, "end of input after #_ (expected the form to discard)");
+      case Frame::kQuote:
+        Fail(p_, "end of input after ' (expected a form to quote)");
+      case Frame::kInst:
+      case Frame::kUuid:
+      case Frame::kBytes:
+        Fail(p_, std::string("end of input after ") + TagName(f.kind) + " (expected a string)");
+      default:
+        Fail(p_, std::string("unterminated ") + FrameName(f.kind) + " (missing '" + Closer(f.kind) +
+                     "' for the one opened at " + Where(f.open) + ")");
+    }
+  }
+
+  [[noreturn]] __attribute__((noinline)) void FailTagNotString() const {
+    Fail(p_, std::string(TagName(frames_.back().kind)) + " must be followed by a string");
   }
 
   // ------------------------------------------------------------------------------------------------
   // Strings.
 
   Value ReadString() {
-    const char* open = p_;
+    const char* open = string_at_ = p_;
     const char* q = ++p_;
     while (q < end_ && *q != '"' && *q != '\\') ++q;
     if (q < end_ && *q == '"') {
@@ -820,83 +860,72 @@ class Reader {
   }
 
   // ------------------------------------------------------------------------------------------------
-  // Dispatch: #{ #_ ## and tags.
+  // Dispatch: ##Inf/##-Inf/##NaN and tags (#{ and #_ are handled in Next).
 
-  Value ReadDispatch() {
+  __attribute__((noinline)) Value ReadSymbolic() {
+    const char* hash = p_;
+    const char* q = p_ + 2;
+    while (q < end_ && !IsTerm(*q)) ++q;
+    const std::string_view t(p_ + 2, static_cast<size_t>(q - p_ - 2));
+    p_ = q;
+    if (t == "Inf") return Value::Double(std::numeric_limits<double>::infinity());
+    if (t == "-Inf") return Value::Double(-std::numeric_limits<double>::infinity());
+    if (t == "NaN") return Value::Double(std::numeric_limits<double>::quiet_NaN());
+    Fail(hash, "unknown symbolic value ##" + std::string(t) + " (expected ##Inf, ##-Inf or ##NaN)");
+  }
+
+  // p_ is at '#' followed by neither '{', '_' nor '#': reads the tag name and opens its frame.
+  __attribute__((noinline)) void ReadTag() {
     const char* hash = p_;
     if (p_ + 1 == end_) Fail(hash, "end of input after '#'");
     const char c = p_[1];
-    if (c == '{') {
-      ++p_;
-      return ReadSeq(Type::kSet);
-    }
-    if (c == '_') {  // only reachable after a tag; SkipWs normally consumes discards
-      SkipWs();
-      if (p_ == end_) Fail(p_, "end of input (expected a form)");
-      if (IsCloser(*p_)) Fail(p_, std::string("unmatched delimiter '") + *p_ + "'");
-      return ReadForm();
-    }
-    if (c == '#') {
-      const char* q = p_ + 2;
-      while (q < end_ && !IsTerm(*q)) ++q;
-      const std::string_view t(p_ + 2, static_cast<size_t>(q - p_ - 2));
-      p_ = q;
-      if (t == "Inf") return Value::Double(std::numeric_limits<double>::infinity());
-      if (t == "-Inf") return Value::Double(-std::numeric_limits<double>::infinity());
-      if (t == "NaN") return Value::Double(std::numeric_limits<double>::quiet_NaN());
-      Fail(hash, "unknown symbolic value ##" + std::string(t) + " (expected ##Inf, ##-Inf or ##NaN)");
-    }
     if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z'))) {
-      if (IsTerm(c) || IsWs(c)) Fail(hash, std::string("unsupported dispatch '#") + c + "'");
-      Fail(hash, std::string("unsupported dispatch '#") + c + "' (namespaced maps, regexes, "
-                                                             "reader conditionals and var quotes "
-                                                             "are not EDN)");
+      if (IsTerm(c)) Fail(hash, std::string("unsupported dispatch '#") + c + "'");
+      Fail(hash, std::string("unsupported dispatch '#") + c +
+                     "' (namespaced maps, regexes, reader conditionals and var quotes are not EDN)");
     }
     const char* q = p_ + 1;
     while (q < end_ && !IsTerm(*q)) ++q;
     const std::string_view tag(p_ + 1, static_cast<size_t>(q - p_ - 1));
-    enum { kInst, kUuid, kBytes } kind;
+    Frame::Kind kind;
     if (tag == "inst") {
-      kind = kInst;
+      kind = Frame::kInst;
     } else if (tag == "uuid") {
-      kind = kUuid;
+      kind = Frame::kUuid;
     } else if (tag == "bytes") {
-      kind = kBytes;
+      kind = Frame::kBytes;
     } else {
       Fail(hash, "unknown tag #" + std::string(tag) + " (supported: #inst, #uuid, #bytes)");
     }
+    Push(kind, hash);
     p_ = q;
-    Enter(hash);
-    SkipWs();
-    if (p_ == end_) Fail(p_, "end of input after #" + std::string(tag) + " (expected a string)");
-    const char* at = p_;
-    if (*p_ != '"') Fail(at, "#" + std::string(tag) + " must be followed by a string");
-    Value s = ReadString();
-    Leave();
+  }
+
+  // Converts the string that followed a tag; it started at string_at_.
+  __attribute__((noinline)) Value ConvertTag(Frame::Kind kind, const Value& s) const {
     const std::string_view text = s.as_string();
     switch (kind) {
-      case kInst: {
+      case Frame::kInst: {
         int64_t millis;
         if (const char* why = ParseInstant(text, &millis)) {
-          Fail(at, "invalid #inst \"" + std::string(text) + "\": " + why);
+          Fail(string_at_, "invalid #inst \"" + std::string(text) + "\": " + why);
         }
         return Value::Instant(millis);
       }
-      case kUuid: {
+      case Frame::kUuid: {
         Uuid u;
         if (!ParseUuid(text, &u)) {
-          Fail(at, "invalid #uuid \"" + std::string(text) +
-                       "\" (expected 8-4-4-4-12 hexadecimal digits)");
+          Fail(string_at_, "invalid #uuid \"" + std::string(text) +
+                               "\" (expected 8-4-4-4-12 hexadecimal digits)");
         }
         return Value::MakeUuid(u);
       }
-      case kBytes: {
+      default: {
         std::string raw;
-        if (!DecodeBase64(text, &raw)) Fail(at, "invalid base64 in #bytes");
+        if (!DecodeBase64(text, &raw)) Fail(string_at_, "invalid base64 in #bytes");
         return Value::Bytes(raw);
       }
     }
-    return Value();
   }
 
   // ------------------------------------------------------------------------------------------------
@@ -1135,10 +1164,12 @@ class Reader {
   const char* p_;
   const char* end_;
   NamedCache* cache_;
-  int depth_ = 0;
-  std::string scratch_;                               // text of strings with escapes
-  std::vector<Value> items_;                          // elements of the open lists/vectors/sets
-  std::vector<std::pair<Value, Value>> entries_;      // entries of the open maps
+  Frame::Kind top_ = Frame::kNone;    // kind of frames_.back()
+  const char* form_start_ = nullptr;  // start of the current top-level form
+  const char* string_at_ = nullptr;   // start of the last string read (for tag errors)
+  std::vector<Frame> frames_;         // the open collections, discards, quotes and tags
+  std::vector<Value> items_;          // elements of the open collections (maps: key, value, ...)
+  std::string scratch_;               // text of strings with escapes
 };
 
 // ---------------------------------------------------------------------------------------------------
@@ -1352,22 +1383,18 @@ void PrintValue(const Value& v, std::string& out) {
 
 Value Read(std::string_view text) {
   Reader r(text);
-  r.SkipWs();
-  if (r.AtEnd()) r.Fail(r.pos(), "expected a value, found end of input");
-  Value v = r.ReadForm();
-  r.SkipWs();
-  if (!r.AtEnd()) r.Fail(r.pos(), "unexpected trailing characters after the value");
+  Value v;
+  if (!r.Next(&v)) r.Fail(r.pos(), "expected a value, found end of input");
+  Value extra;
+  if (r.Next(&extra)) r.Fail(r.form_start(), "unexpected trailing characters after the value");
   return v;
 }
 
 std::vector<Value> ReadAll(std::string_view text) {
   Reader r(text);
   std::vector<Value> out;
-  for (;;) {
-    r.SkipWs();
-    if (r.AtEnd()) break;
-    out.push_back(r.ReadForm());
-  }
+  Value v;
+  while (r.Next(&v)) out.push_back(std::move(v));
   return out;
 }
 

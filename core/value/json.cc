@@ -212,31 +212,127 @@ class Reader {
     Fail(p_, "unexpected " + found + ", expected " + expected);
   }
 
-  // Reads one value. REQUIRES: SkipWs() was called.
+  // Reads one complete value. The parse is iterative: open arrays and objects are frames on an
+  // explicit stack, so hostile nesting costs heap (bounded by kMaxDepth), never native stack.
   Value ReadValue() {
-    if (p_ == end_) FailUnexpected("a value");
-    switch (*p_) {
-      case '{':
-        return ReadObject();
-      case '[':
-        return ReadArray();
-      case '"':
-        return StringValue(ReadString());
-      case 't':
-        return ReadLiteral("true", Value::Bool(true));
-      case 'f':
-        return ReadLiteral("false", Value::Bool(false));
-      case 'n':
-        return ReadLiteral("null", Value());
-      default:
-        if (*p_ == '-' || IsDigit(*p_)) return ReadNumber();
-        FailUnexpected("a value");
+    for (;;) {
+      SkipWs();
+      if (p_ == end_) FailUnexpected("a value");
+      Value v;
+      switch (*p_) {
+        case '[':
+          Push(false);
+          SkipWs();
+          if (p_ < end_ && *p_ == ']') {
+            ++p_;
+            v = CloseFrame();
+            break;
+          }
+          continue;  // the first element
+        case '{':
+          Push(true);
+          SkipWs();
+          if (p_ < end_ && *p_ == '}') {
+            ++p_;
+            v = CloseFrame();
+            break;
+          }
+          ReadKey();
+          continue;  // the first member's value
+        case '"':
+          v = StringValue(ReadString());
+          break;
+        case 't':
+          v = ReadLiteral("true", Value::Bool(true));
+          break;
+        case 'f':
+          v = ReadLiteral("false", Value::Bool(false));
+          break;
+        case 'n':
+          v = ReadLiteral("null", Value());
+          break;
+        default:
+          if (*p_ != '-' && !IsDigit(*p_)) FailUnexpected("a value");
+          v = ReadNumber();
+          break;
+      }
+      // v is complete: add it to the innermost frame and close every frame that ends here.
+      for (;;) {
+        if (frames_.empty()) return v;
+        items_.push_back(std::move(v));
+        SkipWs();
+        const Frame& f = frames_.back();
+        if (p_ < end_ && *p_ == ',') {
+          ++p_;
+          if (f.object) ReadKey();
+          break;  // the next element or member value
+        }
+        if (p_ < end_ && *p_ == (f.object ? '}' : ']')) {
+          ++p_;
+          v = CloseFrame();
+          continue;
+        }
+        if (p_ == end_) {
+          Fail(p_, std::string("unterminated ") + (f.object ? "object" : "array") + " (opened at " +
+                       Where(f.open) + ")");
+        }
+        FailUnexpected(f.object ? "',' or '}'" : "',' or ']'");
+      }
     }
   }
 
  private:
-  void Enter(const char* at) {
-    if (++depth_ > kMaxDepth) Fail(at, "nesting deeper than " + std::to_string(kMaxDepth) + " levels");
+  struct Frame {
+    bool object;       // else an array
+    const char* open;  // where it started, for messages
+    size_t base;       // items_.size() when it opened
+  };
+
+  // Opens an array or object at p_.
+  void Push(bool object) {
+    if (frames_.size() >= static_cast<size_t>(kMaxDepth)) {
+      Fail(p_, "nesting deeper than " + std::to_string(kMaxDepth) + " levels");
+    }
+    frames_.push_back(Frame{object, p_, items_.size()});
+    ++p_;
+  }
+
+  // Builds the innermost frame's vector or map (one exactly sized vector) and pops it.
+  Value CloseFrame() {
+    const Frame f = frames_.back();
+    frames_.pop_back();
+    const auto first = items_.begin() + static_cast<ptrdiff_t>(f.base);
+    Value v;
+    if (f.object) {
+      std::vector<std::pair<Value, Value>> entries;
+      entries.reserve((items_.size() - f.base) / 2);
+      for (auto it = first; it != items_.end(); it += 2) {
+        entries.emplace_back(std::move(it[0]), std::move(it[1]));
+      }
+      v = Value::Map(std::move(entries));
+    } else {
+      v = Value::Vector(
+          std::vector<Value>(std::make_move_iterator(first), std::make_move_iterator(items_.end())));
+    }
+    items_.erase(first, items_.end());
+    return v;
+  }
+
+  // Reads `"key" :` inside an object and pushes the key (a keyword) onto items_.
+  void ReadKey() {
+    SkipWs();
+    if (p_ == end_) {
+      Fail(p_, "unterminated object (opened at " + Where(frames_.back().open) + ")");
+    }
+    if (*p_ != '"') FailUnexpected("a string key");
+    const char* key_at = p_;
+    std::string_view key = ReadString();
+    if (!key.empty() && key[0] == ':') key.remove_prefix(1);
+    if (key.empty()) Fail(key_at, "an empty object key cannot be a keyword");
+    items_.push_back(Value::Keyword(InternKeywordCached(cache_, key)));
+    SkipWs();
+    if (p_ == end_ || *p_ != ':') FailUnexpected("':' after the object key");
+    ++p_;
   }
 
   Value ReadLiteral(std::string_view word, Value v) {
@@ -246,84 +342,6 @@ class Reader {
     }
     p_ += word.size();
     return v;
-  }
-
-  Value ReadArray() {
-    const char* open = p_;
-    Enter(open);
-    ++p_;
-    // Elements accumulate on a shared stack so that each array gets one exactly sized vector.
-    const size_t base = items_.size();
-    SkipWs();
-    if (p_ < end_ && *p_ == ']') {
-      ++p_;
-    } else {
-      for (;;) {
-        SkipWs();
-        items_.push_back(ReadValue());
-        SkipWs();
-        if (p_ < end_ && *p_ == ',') {
-          ++p_;
-          continue;
-        }
-        if (p_ < end_ && *p_ == ']') {
-          ++p_;
-          break;
-        }
-        if (p_ == end_) Fail(p_, "unterminated array (opened at " + Where(open) + ")");
-        FailUnexpected("',' or ']'");
-      }
-    }
-    --depth_;
-    std::vector<Value> items(std::make_move_iterator(items_.begin() + static_cast<ptrdiff_t>(base)),
-                             std::make_move_iterator(items_.end()));
-    items_.erase(items_.begin() + static_cast<ptrdiff_t>(base), items_.end());
-    return Value::Vector(std::move(items));
-  }
-
-  Value ReadObject() {
-    const char* open = p_;
-    Enter(open);
-    ++p_;
-    const size_t base = entries_.size();  // as in ReadArray
-    SkipWs();
-    if (p_ < end_ && *p_ == '}') {
-      ++p_;
-    } else {
-      for (;;) {
-        SkipWs();
-        if (p_ == end_) Fail(p_, "unterminated object (opened at " + Where(open) + ")");
-        if (*p_ != '"') FailUnexpected("a string key");
-        const char* key_at = p_;
-        std::string_view key = ReadString();
-        if (!key.empty() && key[0] == ':') key.remove_prefix(1);
-        if (key.empty()) Fail(key_at, "an empty object key cannot be a keyword");
-        Value k = Value::Keyword(InternKeywordCached(cache_, key));
-        SkipWs();
-        if (p_ == end_ || *p_ != ':') FailUnexpected("':' after the object key");
-        ++p_;
-        SkipWs();
-        Value val = ReadValue();
-        entries_.emplace_back(std::move(k), std::move(val));
-        SkipWs();
-        if (p_ < end_ && *p_ == ',') {
-          ++p_;
-          continue;
-        }
-        if (p_ < end_ && *p_ == '}') {
-          ++p_;
-          break;
-        }
-        if (p_ == end_) Fail(p_, "unterminated object (opened at " + Where(open) + ")");
-        FailUnexpected("',' or '}'");
-      }
-    }
-    --depth_;
-    std::vector<std::pair<Value, Value>> entries(
-        std::make_move_iterator(entries_.begin() + static_cast<ptrdiff_t>(base)),
-        std::make_move_iterator(entries_.end()));
-    entries_.erase(entries_.begin() + static_cast<ptrdiff_t>(base), entries_.end());
-    return Value::Map(std::move(entries));
   }
 
   // The mapping of string values: ":x" is the keyword :x, "\:x" the string ":x", others strings.
@@ -461,10 +479,9 @@ class Reader {
   const char* p_;
   const char* end_;
   KeywordCache* cache_;
-  int depth_ = 0;
-  std::string scratch_;                           // text of strings with escapes
-  std::vector<Value> items_;                      // elements of the open arrays
-  std::vector<std::pair<Value, Value>> entries_;  // entries of the open objects
+  std::vector<Frame> frames_;  // the open arrays and objects
+  std::vector<Value> items_;   // their elements (objects: key, value, ...)
+  std::string scratch_;        // text of strings with escapes
 };
 
 // ---------------------------------------------------------------------------------------------------

@@ -98,7 +98,7 @@ TEST(Api, ConfigIsValidatedWithClearErrors) {
 }
 
 TEST(Api, ReleasedConnectionsRefuseWork) {
-  Value cfg = E(Cfg("api-release"));
+  Value cfg = E(Cfg("api-release", ":schema-flexibility :read"));
   api::CreateDatabase(cfg);
   auto conn = api::Connection::Connect(cfg);
   conn->Release();
@@ -127,7 +127,7 @@ TEST(Api, AFailedTransactionLeavesTheConnectionsDbUnchanged) {
 }
 
 TEST(Api, ListenersGetEveryReport) {
-  Value cfg = E(Cfg("api-listen"));
+  Value cfg = E(Cfg("api-listen", ":schema-flexibility :read"));
   api::CreateDatabase(cfg);
   auto conn = api::Connection::Connect(cfg);
   std::vector<int64_t> seen;
@@ -142,7 +142,7 @@ TEST(Api, ListenersGetEveryReport) {
 }
 
 TEST(Api, ConcurrentTransactsAreSerialized) {
-  Value cfg = E(Cfg("api-concurrent"));
+  Value cfg = E(Cfg("api-concurrent", ":schema-flexibility :read"));
   api::CreateDatabase(cfg);
   auto conn = api::Connection::Connect(cfg);
   std::vector<std::thread> threads;
