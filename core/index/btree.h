@@ -1,19 +1,22 @@
-// A persistent (immutable, copy-on-write) B+-tree with structural sharing: the sorted set behind every
-// index.
+// A persistent (immutable, copy-on-write) B+-tree with structural sharing: the sorted set behind
+// every index.
 //
-// A PersistentTree is a value: copying it copies a root pointer, and every update returns a new version
-// that shares all untouched nodes with the old one (path copying). Versions are immutable, so any number
-// of threads may read them concurrently. A Transient batches many updates: it copies a node once and
-// then mutates its own copies in place, never the nodes it shares with persistent versions.
+// A PersistentTree is a value: copying it copies a root pointer, and every update returns a new
+// version that shares all untouched nodes with the old one (path copying). Versions are immutable,
+// so any number of threads may read them concurrently. A Transient batches many updates: it copies
+// a node once and then mutates its own copies in place, never the nodes it shares with persistent
+// versions.
 //
-// Leaves hold their elements in one sorted contiguous array. Branches hold, per child, a reference, the
-// maximum element of the child's subtree and the child's element count (for O(log n) rank queries).
-// Every non-root node holds between half and all of its capacity; the root may hold fewer.
+// Leaves hold their elements in one sorted contiguous array. Branches hold, per child, a reference,
+// the maximum element of the child's subtree and the child's element count (for O(log n) rank
+// queries). Every non-root node holds between half and all of its capacity; the root may hold
+// fewer.
 //
-// Durable storage: every node has an address (0 = not stored yet) and children are referenced through a
-// ChildRef (a loaded pointer and/or an address). A tree opened from storage (Open) loads nodes lazily
-// through its NodeSource the first time a reader needs them; a loaded node stays cached in its parent's
-// ChildRef for the life of that parent. AssignAddresses and VisitNodes are the hooks for a serializer.
+// Durable storage: every node has an address (0 = not stored yet) and children are referenced
+// through a ChildRef (a loaded pointer and/or an address). A tree opened from storage (Open) loads
+// nodes lazily through its NodeSource the first time a reader needs them; a loaded node stays
+// cached in its parent's ChildRef for the life of that parent. AssignAddresses and VisitNodes are
+// the hooks for a serializer.
 #pragma once
 
 #include <algorithm>
@@ -36,8 +39,8 @@
 
 namespace datahike::index {
 
-// T: the element type (movable, copyable). Less: a stateless, default-constructible strict weak order on
-// T. Elements equal under Less are the same element (a set, not a multiset).
+// T: the element type (movable, copyable). Less: a stateless, default-constructible strict weak
+// order on T. Elements equal under Less are the same element (a set, not a multiset).
 template <class T, class Less, size_t kLeafCap = 128, size_t kBranchCap = 64>
 class PersistentTree {
   static_assert(kLeafCap >= 4 && kBranchCap >= 4, "node capacities must be at least 4");
@@ -50,21 +53,23 @@ class PersistentTree {
  public:
   class Node;
 
-  // Loads stored nodes by address for trees opened from storage. Implementations must be thread-safe.
-  // Load never returns a node whose address differs from the one asked for; it throws datahike::Error on
-  // failure (a nullptr result is reported as a kStorage error).
+  // Loads stored nodes by address for trees opened from storage. Implementations must be
+  // thread-safe. Load never returns a node whose address differs from the one asked for; it throws
+  // datahike::Error on failure (a nullptr result is reported as a kStorage error).
   class NodeSource {
    public:
     virtual ~NodeSource() = default;
     virtual std::shared_ptr<const Node> Load(uint64_t address) const = 0;
   };
 
-  // A reference from a branch to a child: the loaded node, or only its address until a reader loads it.
-  // Loading is a one-time, thread-safe transition (see LoadChild); after it the pointer never changes.
+  // A reference from a branch to a child: the loaded node, or only its address until a reader loads
+  // it. Loading is a one-time, thread-safe transition (see LoadChild); after it the pointer never
+  // changes.
   class ChildRef {
    public:
     ChildRef() = default;
-    explicit ChildRef(std::shared_ptr<const Node> node) : owner_(std::move(node)), ptr_(owner_.get()) {}
+    explicit ChildRef(std::shared_ptr<const Node> node)
+        : owner_(std::move(node)), ptr_(owner_.get()) {}
     explicit ChildRef(uint64_t address) : address_(address) {}
     // A copy takes the loaded pointer only if the load has completed; otherwise it stays unloaded.
     ChildRef(const ChildRef& o) : address_(o.address_) {
@@ -75,7 +80,9 @@ class PersistentTree {
     }
     // Moves happen only inside nodes that one writer owns exclusively.
     ChildRef(ChildRef&& o) noexcept
-        : owner_(std::move(o.owner_)), ptr_(o.ptr_.load(std::memory_order_relaxed)), address_(o.address_) {
+        : owner_(std::move(o.owner_)),
+          ptr_(o.ptr_.load(std::memory_order_relaxed)),
+          address_(o.address_) {
       o.ptr_.store(nullptr, std::memory_order_relaxed);
     }
     ChildRef& operator=(const ChildRef& o) {
@@ -94,8 +101,8 @@ class PersistentTree {
 
     // The loaded node, or nullptr when it has not been loaded yet.
     const Node* get() const { return ptr_.load(std::memory_order_acquire); }
-    // The child's address: the loaded node's own (it may have been assigned after this reference was
-    // made), else the address this reference was created with. 0 = not stored.
+    // The child's address: the loaded node's own (it may have been assigned after this reference
+    // was made), else the address this reference was created with. 0 = not stored.
     uint64_t address() const {
       const Node* p = get();
       return p != nullptr ? p->address() : address_;
@@ -114,10 +121,11 @@ class PersistentTree {
     Node(const Node&) = delete;
     Node& operator=(const Node&) = delete;
 
-    // Constructors for deserializers. A leaf holds `elements` (sorted, unique, non-empty). A branch holds
-    // one entry per child: the maximum element of its subtree, its address (nonzero) and its element
-    // count. Children are loaded lazily through the tree's NodeSource.
+    // Constructors for deserializers. A leaf holds `elements` (sorted, unique, non-empty). A branch
+    // holds one entry per child: the maximum element of its subtree, its address (nonzero) and its
+    // element count. Children are loaded lazily through the tree's NodeSource.
     static std::shared_ptr<const Node> MakeLeaf(std::vector<T> elements, uint64_t address) {
+      assert(!elements.empty());
       auto n = std::make_shared<Node>(PassKey{}, true, 0);
       n->keys_ = std::move(elements);
       n->address_.store(address, std::memory_order_relaxed);
@@ -170,8 +178,8 @@ class PersistentTree {
   }
 
  public:
-  // Upper bound on the number of branch levels for any tree of at most 2^64 elements (non-root branches
-  // have at least kBranchCap / 2 children).
+  // Upper bound on the number of branch levels for any tree of at most 2^64 elements (non-root
+  // branches have at least kBranchCap / 2 children).
   static constexpr size_t kMaxDepth = 2 + 64 / Log2Floor(kBranchCap / 2);
 
   // A bidirectional cursor over one version. Keeps that version alive. Valid() is false past either
@@ -325,7 +333,8 @@ class PersistentTree {
 
    private:
     friend class PersistentTree;
-    Transient(std::shared_ptr<const Node> root, size_t size, std::shared_ptr<const NodeSource> source)
+    Transient(std::shared_ptr<const Node> root, size_t size,
+              std::shared_ptr<const NodeSource> source)
         : root_(std::move(root)), size_(size), source_(std::move(source)), edit_(NextEdit()) {}
 
     std::shared_ptr<const Node> root_;
@@ -376,8 +385,9 @@ class PersistentTree {
     return PersistentTree(std::move(level[0]), n, nullptr);
   }
 
-  // The tree stored with root `root_address` (0 = the empty tree). Loads the root now and every other
-  // node when first needed. Updates to the result keep using `source` for untouched stored nodes.
+  // The tree stored with root `root_address` (0 = the empty tree). Loads the root now and every
+  // other node when first needed. Updates to the result keep using `source` for untouched stored
+  // nodes.
   static PersistentTree Open(uint64_t root_address, std::shared_ptr<const NodeSource> source) {
     assert(source != nullptr);
     if (root_address == 0) return PersistentTree(nullptr, 0, std::move(source));
@@ -427,8 +437,8 @@ class PersistentTree {
   Iterator UpperBound(const T& x) const {
     return SeekFirstNotBefore([&x](const T& e) { return !Less()(x, e); });
   }
-  // REQUIRES: probe(e) is an int, monotone non-decreasing in tree order; < 0 means "before the target".
-  // Returns the first element with probe(e) >= 0.
+  // REQUIRES: probe(e) is an int, monotone non-decreasing in tree order; < 0 means "before the
+  // target". Returns the first element with probe(e) >= 0.
   template <class Probe>
   Iterator Seek(Probe probe) const {
     return SeekFirstNotBefore([&probe](const T& e) { return probe(e) < 0; });
@@ -473,28 +483,29 @@ class PersistentTree {
 
   // Serializer hooks.
   //
-  // Calls f(const Node&) for every node, parents before children, loading stored nodes as needed. If f
-  // returns bool, false skips that node's children (e.g. a mark phase stopping at known addresses).
+  // Calls f(const Node&) for every node, parents before children, loading stored nodes as needed.
+  // If f returns bool, false skips that node's children (e.g. a mark phase stopping at known
+  // addresses).
   template <class F>
   void VisitNodes(F f) const {
     if (root_) VisitIn(root_.get(), f);
   }
   // Gives every node without an address one: calls assign(node) children first (so a branch's
-  // child_address() values are already set), expecting a nonzero address back; typically assign writes
-  // the node to storage. Nodes that have an address are skipped with their subtrees (a stored node only
-  // references stored nodes), so after an update this visits only the new path. Readers may run
-  // concurrently; concurrent AssignAddresses calls over shared unstored nodes must be serialized.
+  // child_address() values are already set), expecting a nonzero address back; typically assign
+  // writes the node to storage. Nodes that have an address are skipped with their subtrees (a
+  // stored node only references stored nodes), so after an update this visits only the new path.
+  // Readers may run concurrently; concurrent AssignAddresses calls over shared unstored nodes must
+  // be serialized.
   void AssignAddresses(const std::function<uint64_t(const Node&)>& assign) const {
     if (root_) AssignIn(root_.get(), assign);
   }
   // The root's address; 0 for an empty tree or an unstored root.
   uint64_t root_address() const { return root_ ? root_->address() : 0; }
   const std::shared_ptr<const NodeSource>& source() const { return source_; }
-  const Node* root() const { return root_.get(); }
 
-  // Checks every structural invariant (order, branch keys and counts, fill bounds, uniform leaf depth,
-  // size), loading nodes as needed. Returns "" when all hold, else a description of the first failure.
-  // O(n); for tests and debugging.
+  // Checks every structural invariant (order, branch keys and counts, fill bounds, uniform leaf
+  // depth, size), loading nodes as needed. Returns "" when all hold, else a description of the
+  // first failure. O(n); for tests and debugging.
   std::string CheckInvariants() const {
     if (!root_) return size_ == 0 ? "" : "empty root with nonzero size";
     int leaf_depth = -1;
@@ -506,7 +517,8 @@ class PersistentTree {
   }
 
  private:
-  PersistentTree(std::shared_ptr<const Node> root, size_t size, std::shared_ptr<const NodeSource> source)
+  PersistentTree(std::shared_ptr<const Node> root, size_t size,
+                 std::shared_ptr<const NodeSource> source)
       : root_(std::move(root)), size_(size), source_(std::move(source)) {}
 
   static uint64_t NextEdit() {
@@ -515,7 +527,8 @@ class PersistentTree {
   }
 
   static Error NotFound(uint64_t address) {
-    return Error(ErrorKind::kStorage, "btree: stored node " + std::to_string(address) + " not found");
+    return Error(ErrorKind::kStorage,
+                 "btree: stored node " + std::to_string(address) + " not found");
   }
 
   static std::mutex& LoadMutex(const void* slot) {
@@ -523,16 +536,16 @@ class PersistentTree {
     return mutexes[(reinterpret_cast<uintptr_t>(slot) >> 4) % mutexes.size()];
   }
 
-  // The child's node, loading it through `source` on first use. Thread-safe: concurrent first uses may
-  // both call Load, but exactly one result is installed and returned to all.
+  // The child's node, loading it through `source` on first use. Thread-safe: concurrent first uses
+  // may both call Load, but exactly one result is installed and returned to all.
   static const Node* LoadChild(const ChildRef& c, const NodeSource* source) {
     if (const Node* p = c.ptr_.load(std::memory_order_acquire)) return p;
     return LoadChildSlow(c, source);
   }
   static const Node* LoadChildSlow(const ChildRef& c, const NodeSource* source) {
     if (source == nullptr) {
-      throw Error(ErrorKind::kInternal,
-                  "btree: node " + std::to_string(c.address_) + " is not loaded and there is no source");
+      throw Error(ErrorKind::kInternal, "btree: node " + std::to_string(c.address_) +
+                                            " is not loaded and there is no source");
     }
     std::shared_ptr<const Node> loaded = source->Load(c.address_);
     if (loaded == nullptr) throw NotFound(c.address_);
@@ -546,9 +559,11 @@ class PersistentTree {
   }
 
   static size_t LowerIndex(const std::vector<T>& keys, const T& x) {
-    return static_cast<size_t>(std::lower_bound(keys.begin(), keys.end(), x, Less()) - keys.begin());
+    auto it = std::lower_bound(keys.begin(), keys.end(), x, Less());
+    return static_cast<size_t>(it - keys.begin());
   }
-  // LowerIndex for inserts: checks the last key first, so appends (ascending ids) cost one comparison.
+  // LowerIndex for inserts: checks the last key first, so appends (ascending ids) cost one
+  // comparison.
   static size_t InsertIndex(const std::vector<T>& keys, const T& x) {
     if (Less()(keys.back(), x)) return keys.size();
     return LowerIndex(keys, x);
@@ -688,9 +703,14 @@ class PersistentTree {
     std::shared_ptr<Node> fresh;  // the node's replacement; nullptr if in place or not found
   };
 
-  // The update algorithms, shared by persistent updates (edit 0: every node on the path is copied) and
-  // transients (nodes carrying the transient's edit token are mutated in place). Nodes are copied on the
-  // way back up, so an update that changes nothing copies nothing.
+  // The update algorithms, shared by persistent updates (edit 0: every node on the path is copied)
+  // and transients (nodes carrying the transient's edit token are mutated in place). Nodes are
+  // copied on the way back up, so an update that changes nothing copies nothing.
+  //
+  // Invariant relied on by the in-place path: a node carrying a live transient's token is reachable
+  // only through nodes carrying the same token (every parent of a node created by an update is
+  // itself owned or freshly copied by it), so a child updated in place never hangs below a shared
+  // parent.
   class Editor {
    public:
     Editor(const NodeSource* source, uint64_t edit) : source_(source), edit_(edit) {}
@@ -698,8 +718,8 @@ class PersistentTree {
     uint64_t edit() const { return edit_; }
     const Node* Load(const ChildRef& c) const { return LoadChild(c, source_); }
 
-    // A node this update may mutate: n itself if the transient owns it (*fresh unchanged), else a copy
-    // of n (stored in *fresh) with room for `want` entries.
+    // A node this update may mutate: n itself if the transient owns it (*fresh unchanged), else a
+    // copy of n (stored in *fresh) with room for `want` entries.
     Node* Own(const Node* n, size_t want, std::shared_ptr<Node>* fresh) const {
       if (edit_ != 0 && n->edit_ == edit_) return const_cast<Node*>(n);
       const size_t cap = n->leaf_ ? kLeafCap : kBranchCap;
@@ -817,8 +837,8 @@ class PersistentTree {
       return right;
     }
 
-    // Child i of m (the mutable node c) has fallen below half full: merge it with a neighbour if the
-    // two fit in one node, else even out their sizes.
+    // Child i of m (the mutable node c) has fallen below half full: merge it with a neighbour if
+    // the two fit in one node, else even out their sizes.
     void Rebalance(Node* m, size_t i, Node* c) const {
       const size_t a = i > 0 ? i - 1 : i;
       const size_t b = a + 1;
@@ -871,7 +891,8 @@ class PersistentTree {
     uint64_t edit_;
   };
 
-  static bool InsertRoot(const Editor& ed, std::shared_ptr<const Node>* root, size_t* size, const T& x) {
+  static bool InsertRoot(const Editor& ed, std::shared_ptr<const Node>* root, size_t* size,
+                         const T& x) {
     if (*root == nullptr) {
       auto leaf = NewNode(true, ed.edit(), ed.edit() != 0 ? kLeafCap + 1 : 1);
       leaf->keys_.push_back(x);
@@ -883,7 +904,8 @@ class PersistentTree {
     if (r.fresh) *root = std::move(r.fresh);
     if (r.right) {
       auto branch = NewNode(false, ed.edit(), ed.edit() != 0 ? kBranchCap + 1 : 2);
-      for (std::shared_ptr<const Node> c : {*root, std::shared_ptr<const Node>(std::move(r.right))}) {
+      std::shared_ptr<const Node> right = std::move(r.right);
+      for (std::shared_ptr<const Node> c : {*root, right}) {
         branch->keys_.push_back(c->keys_.back());
         branch->counts_.push_back(c->subtree_size());
         branch->children_.emplace_back(std::move(c));
@@ -894,7 +916,8 @@ class PersistentTree {
     return r.added;
   }
 
-  static bool EraseRoot(const Editor& ed, std::shared_ptr<const Node>* root, size_t* size, const T& x) {
+  static bool EraseRoot(const Editor& ed, std::shared_ptr<const Node>* root, size_t* size,
+                        const T& x) {
     if (*root == nullptr) return false;
     EraseResult r = ed.Erase(root->get(), x);
     if (!r.found) return false;

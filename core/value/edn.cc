@@ -52,7 +52,8 @@ constexpr std::array<uint8_t, 256> MakeClassTable() {
   for (int c = '0'; c <= '9'; ++c) t[c] |= kDigit | kSym;
   for (int c = 'a'; c <= 'z'; ++c) t[c] |= kSym;
   for (int c = 'A'; c <= 'Z'; ++c) t[c] |= kSym;
-  for (char c : {'.', '*', '+', '!', '-', '_', '?', '$', '%', '&', '=', '<', '>', '/', ':', '#', '\''}) {
+  for (char c : {'.', '*', '+', '!', '-', '_', '?', '$', '%', '&', '=', '<', '>', '/', ':', '#',
+                 '\''}) {
     t[static_cast<uint8_t>(c)] |= kSym;
   }
   for (int c = 0x80; c < 0x100; ++c) t[c] |= kSym;  // UTF-8 text in names
@@ -338,7 +339,7 @@ bool ParseUuid(std::string_view s, Uuid* u) {
 // shared and locked, while a transaction file repeats the same few attribute names many times.
 // Interned entries are never freed, so cached pointers stay valid for the life of the process.
 
-constexpr size_t kNamedCacheSize = 4096;  // power of two
+constexpr size_t kNamedCacheSize = 2048;  // power of two; 32 KB per thread for both kinds
 struct NamedCache {
   const Named* slots[2][kNamedCacheSize];  // [0] symbols, [1] keywords
 };
@@ -664,7 +665,9 @@ class Reader {
     if (f.kind == Frame::kDiscard) {
       Fail(p_, std::string("#_ must be followed by a form, found '") + c + "'");
     }
-    if (f.kind == Frame::kQuote) Fail(p_, std::string("' must be followed by a form, found '") + c + "'");
+    if (f.kind == Frame::kQuote) {
+      Fail(p_, std::string("' must be followed by a form, found '") + c + "'");
+    }
     if (c != Closer(f.kind)) FailMismatch(f);
     const size_t n = items_.size() - f.base;
     if (f.kind == Frame::kMap && n % 2 != 0) {
@@ -1047,7 +1050,8 @@ class Reader {
     }
   }
 
-  // Integers: [+-]digits[N], [+-]0x hex[N], [+-]RRr digits; floats: [+-]digits[.digits][e[+-]digits][M].
+  // Integers: [+-]digits[N], [+-]0x hex[N], [+-]RRr digits;
+  // floats: [+-]digits[.digits][e[+-]digits][M].
   Value ReadNumber(std::string_view t) {
     const char* s = t.data();
     const char* e = s + t.size();
@@ -1099,7 +1103,8 @@ class Reader {
     FailNumber(t, "unexpected character '" + std::string(1, c) + "'");
   }
 
-  [[noreturn]] __attribute__((noinline)) void FailNumber(std::string_view t, std::string_view why) const {
+  [[noreturn]] __attribute__((noinline)) void FailNumber(std::string_view t,
+                                                         std::string_view why) const {
     Fail(t.data(), "invalid number '" + std::string(t) + "': " + std::string(why));
   }
 
@@ -1299,7 +1304,9 @@ void AppendChar(uint32_t cp, std::string& out) {
   }
 }
 
-void PrintValue(const Value& v, std::string& out) {
+// Everything but collections; out of line so that the recursive PrintValue keeps a small stack
+// frame (values nest as deep as the reader allows).
+__attribute__((noinline)) void PrintScalar(const Value& v, std::string& out) {
   switch (v.type()) {
     case Type::kNil:
       out += "nil";
@@ -1349,6 +1356,13 @@ void PrintValue(const Value& v, std::string& out) {
       AppendBase64(v.as_string(), out);
       out.push_back('"');
       return;
+    default:
+      return;
+  }
+}
+
+void PrintValue(const Value& v, std::string& out) {
+  switch (v.type()) {
     case Type::kList:
     case Type::kVector:
     case Type::kSet: {
@@ -1376,6 +1390,9 @@ void PrintValue(const Value& v, std::string& out) {
       out.push_back('}');
       return;
     }
+    default:
+      PrintScalar(v, out);
+      return;
   }
 }
 

@@ -84,7 +84,7 @@ int Utf8Length(const char* p, const char* end) {
 
 // Per-thread direct-mapped cache in front of the locked global keyword table (interned keywords are
 // never freed, so the cached pointers stay valid).
-constexpr size_t kKeywordCacheSize = 4096;  // power of two
+constexpr size_t kKeywordCacheSize = 2048;  // power of two; 16 KB per thread
 struct KeywordCache {
   const Named* slots[kKeywordCacheSize];
 };
@@ -587,7 +587,7 @@ void AppendBigDec(std::string_view t, std::string& out) {
 
 void PrintValue(const Value& v, std::string& out);
 
-void PrintKey(const Value& k, std::string& out) {
+__attribute__((noinline)) void PrintKey(const Value& k, std::string& out) {
   switch (k.type()) {
     case Type::kKeyword:
     case Type::kSymbol:
@@ -602,7 +602,9 @@ void PrintKey(const Value& k, std::string& out) {
   }
 }
 
-void PrintValue(const Value& v, std::string& out) {
+// Everything but collections; out of line so that the recursive PrintValue keeps a small stack
+// frame (values nest as deep as the reader allows).
+__attribute__((noinline)) void PrintScalar(const Value& v, std::string& out) {
   switch (v.type()) {
     case Type::kNil:
       out += "null";
@@ -666,6 +668,13 @@ void PrintValue(const Value& v, std::string& out) {
     case Type::kSymbol:
       AppendQuoted(v.as_named()->full, out);
       return;
+    default:
+      return;
+  }
+}
+
+void PrintValue(const Value& v, std::string& out) {
+  switch (v.type()) {
     case Type::kList:
     case Type::kVector:
     case Type::kSet: {
@@ -692,6 +701,9 @@ void PrintValue(const Value& v, std::string& out) {
       out.push_back('}');
       return;
     }
+    default:
+      PrintScalar(v, out);
+      return;
   }
 }
 

@@ -8,6 +8,7 @@
 #include <cstring>
 #include <functional>
 #include <memory>
+#include <map>
 #include <mutex>
 #include <stdexcept>
 #include <string>
@@ -54,13 +55,9 @@ struct ValueAccess {
   static Value Make(Type t, HeapObject* h) { return Value(t, h); }
 };
 
-void Value::Retain() const noexcept {
-  if (HeapType(type_)) bits_.heap->refs.fetch_add(1, std::memory_order_relaxed);
-}
-void Value::Release() noexcept {
-  if (HeapType(type_) && bits_.heap->refs.fetch_sub(1, std::memory_order_acq_rel) == 1) {
-    delete bits_.heap;
-  }
+void Value::RetainHeap() const noexcept { bits_.heap->refs.fetch_add(1, std::memory_order_relaxed); }
+void Value::ReleaseHeap() noexcept {
+  if (bits_.heap->refs.fetch_sub(1, std::memory_order_acq_rel) == 1) delete bits_.heap;
 }
 
 const char* TypeName(Type t) {
@@ -95,9 +92,23 @@ constexpr size_t kChunkBits = 12;
 constexpr size_t kChunkSize = size_t{1} << kChunkBits;
 constexpr size_t kMaxChunks = 1 << 16;
 
+// (has namespace, ns, name) order: names without a namespace first.
+struct NameOrder {
+  bool operator()(const std::pair<std::string, std::string>& a,
+                  const std::pair<std::string, std::string>& b) const {
+    bool an = !a.first.empty(), bn = !b.first.empty();
+    if (an != bn) return !an;
+    if (a.first != b.first) return a.first < b.first;
+    return a.second < b.second;
+  }
+};
+
 struct Interner {
   std::mutex mu;
   std::unordered_map<std::string, Named*> keywords;
+  // Interned names in their order, to give each new one a label between its neighbours'.
+  std::map<std::pair<std::string, std::string>, Named*, NameOrder> keyword_order;
+  std::map<std::pair<std::string, std::string>, Named*, NameOrder> symbol_order;
   std::unordered_map<std::string, Named*> symbols;
   // id -> keyword, published chunk by chunk so readers need no lock.
   std::array<std::atomic<const Named**>, kMaxChunks> chunks{};
@@ -129,6 +140,18 @@ void SplitName(std::string_view text, std::string_view& ns, std::string_view& na
     name = text.substr(slash + 1);
   }
 }
+// Gives n a label between its neighbours' in `order` (equal to the lower one when there is no
+// room left: ties fall back to comparing text) and adds it.
+void AssignLabel(std::map<std::pair<std::string, std::string>, Named*, NameOrder>& order, Named* n) {
+  auto key = std::make_pair(n->ns, n->name);
+  auto next = order.lower_bound(key);
+  uint64_t lo = 0, hi = UINT64_MAX;
+  if (next != order.end()) hi = next->second->label;
+  if (next != order.begin()) lo = std::prev(next)->second->label;
+  n->label = hi - lo >= 2 ? lo + (hi - lo) / 2 : lo;
+  order.emplace(std::move(key), n);
+}
+
 }  // namespace
 
 const Named* InternKeyword(std::string_view text) {
@@ -147,6 +170,7 @@ const Named* InternKeyword(std::string_view text) {
     c = new const Named*[kChunkSize]();
     chunk.store(c, std::memory_order_release);
   }
+  AssignLabel(in.keyword_order, n);
   c[id & (kChunkSize - 1)] = n;
   in.keywords.emplace(n->full, n);
   return n;
@@ -168,6 +192,7 @@ const Named* InternSymbol(std::string_view text) {
   std::string_view ns, name;
   SplitName(text, ns, name);
   Named* n = NewNamed(ns, name, false, in.next_symbol_id++);
+  AssignLabel(in.symbol_order, n);
   in.symbols.emplace(n->full, n);
   return n;
 }
@@ -179,6 +204,7 @@ const Named* KeywordById(uint32_t id) {
 
 int CompareNamed(const Named* a, const Named* b) {
   if (a == b) return 0;
+  if (a->label != b->label) return a->label < b->label ? -1 : 1;
   bool a_ns = !a->ns.empty(), b_ns = !b->ns.empty();
   if (a_ns != b_ns) return a_ns ? 1 : -1;
   if (a_ns) {
@@ -276,7 +302,17 @@ Value Value::MakeUuid(const Uuid& u) {
   o->uuid = u;
   return ValueAccess::Make(Type::kUuid, o);
 }
-Value Value::String(std::string_view s) { return ValueAccess::Make(Type::kString, new TextObject(s)); }
+Value Value::String(std::string_view s) {
+  if (s.size() <= kInlineMax) {
+    Value v;
+    v.type_ = Type::kString;
+    v.inline_len_ = static_cast<uint8_t>(kInlineFlag | s.size());
+    char* dst = reinterpret_cast<char*>(&v) + 2;
+    for (size_t i = 0; i < s.size(); ++i) dst[i] = s[i];
+    return v;
+  }
+  return ValueAccess::Make(Type::kString, new TextObject(s));
+}
 Value Value::Bytes(std::string_view raw) { return ValueAccess::Make(Type::kBytes, new TextObject(raw)); }
 
 Value Value::List(std::vector<Value> items) {
@@ -354,6 +390,7 @@ bool Value::is_number() const {
 std::string_view Value::as_string() const {
   assert(type_ == Type::kString || type_ == Type::kBytes || type_ == Type::kBigInt ||
          type_ == Type::kBigDec);
+  if (is_inline()) return std::string_view(inline_data(), inline_len_ & ~kInlineFlag);
   return static_cast<const TextObject*>(bits_.heap)->text;
 }
 const Uuid& Value::as_uuid() const {

@@ -51,6 +51,9 @@ struct Named {
   std::string full;  // "ns/name" or "name" (without the leading ':')
   uint32_t id;
   bool is_keyword;
+  // An order label, fixed at interning: for names of one kind, a < b implies label(a) <= label(b),
+  // so different labels decide the order without looking at the text.
+  uint64_t label;
 };
 
 // Interning. Thread-safe. `text` is "ns/name" or "name" without ':'; "/" alone is the symbol `/`.
@@ -72,28 +75,25 @@ struct Uuid {
 
 class Value {
  public:
-  Value() noexcept : type_(Type::kNil) { bits_.i = 0; }
-  Value(const Value& o) noexcept : type_(o.type_), bits_(o.bits_) { Retain(); }
-  Value(Value&& o) noexcept : type_(o.type_), bits_(o.bits_) {
-    o.type_ = Type::kNil;
-    o.bits_.i = 0;
+  Value() noexcept : type_(Type::kNil), inline_len_(0), inline_head_{} { bits_.i = 0; }
+  Value(const Value& o) noexcept { CopyRaw(o); Retain(); }
+  Value(Value&& o) noexcept {
+    CopyRaw(o);
+    o.Clear();
   }
   Value& operator=(const Value& o) noexcept {
     if (this != &o) {
       o.Retain();
       Release();
-      type_ = o.type_;
-      bits_ = o.bits_;
+      CopyRaw(o);
     }
     return *this;
   }
   Value& operator=(Value&& o) noexcept {
     if (this != &o) {
       Release();
-      type_ = o.type_;
-      bits_ = o.bits_;
-      o.type_ = Type::kNil;
-      o.bits_.i = 0;
+      CopyRaw(o);
+      o.Clear();
     }
     return *this;
   }
@@ -168,24 +168,50 @@ class Value {
   uint64_t raw_bits() const { return static_cast<uint64_t>(bits_.i); }
 
  private:
-  explicit Value(const Named* n) noexcept : type_(n->is_keyword ? Type::kKeyword : Type::kSymbol) {
+  explicit Value(const Named* n) noexcept
+      : type_(n->is_keyword ? Type::kKeyword : Type::kSymbol), inline_len_(0), inline_head_{} {
     bits_.named = n;
   }
-  Value(Type t, HeapObject* h) noexcept : type_(t) { bits_.heap = h; }
-  bool is_heap() const { return type_ >= Type::kBigInt && HeapType(type_); }
+  Value(Type t, HeapObject* h) noexcept : type_(t), inline_len_(0), inline_head_{} { bits_.heap = h; }
   static bool HeapType(Type t) {
     return t == Type::kBigInt || t == Type::kBigDec || t == Type::kUuid || t == Type::kString ||
            t == Type::kBytes || t >= Type::kList;
   }
-  void Retain() const noexcept;
-  void Release() noexcept;
+  // A short string lives inside the value (no heap object, no reference count): bytes 2..15.
+  static constexpr size_t kInlineMax = 14;
+  static constexpr uint8_t kInlineFlag = 0x80;
+  bool is_inline() const { return (inline_len_ & kInlineFlag) != 0; }
+  bool is_heap() const { return HeapType(type_) && !is_inline(); }
+  const char* inline_data() const { return reinterpret_cast<const char*>(this) + 2; }
+  void CopyRaw(const Value& o) noexcept {
+    type_ = o.type_;
+    inline_len_ = o.inline_len_;
+    for (int i = 0; i < 6; ++i) inline_head_[i] = o.inline_head_[i];
+    bits_ = o.bits_;
+  }
+  void Clear() noexcept {
+    type_ = Type::kNil;
+    inline_len_ = 0;
+    bits_.i = 0;
+  }
+  void Retain() const noexcept {
+    if (is_heap()) RetainHeap();
+  }
+  void Release() noexcept {
+    if (is_heap()) ReleaseHeap();
+  }
+  void RetainHeap() const noexcept;
+  void ReleaseHeap() noexcept;
 
   Type type_;
+  uint8_t inline_len_;     // kInlineFlag | length for an inline string, else 0
+  char inline_head_[6];    // the first 6 bytes of an inline string; the rest overlay bits_
   union Bits {
     int64_t i;
     double d;
     const Named* named;
     HeapObject* heap;
+    char chars[8];
   } bits_;
 
   friend struct ValueAccess;

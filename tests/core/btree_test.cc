@@ -121,8 +121,8 @@ void ExpectRanks(const Tree& t, const Model& m, Gen& gen, std::mt19937_64& rng, 
 }
 
 // Random operations against a std::set model. Every `batch` operations the tree is checked in full
-// and kept, with a snapshot of the model, as an old version; at the end every old version must still
-// equal its snapshot.
+// and kept, with a snapshot of the model, as an old version; at the end every old version must
+// still equal its snapshot.
 template <class Tree, class Model, class Gen>
 void RunModel(Gen gen, int ops, int batch, uint64_t seed, size_t initial) {
   using T = typename Model::value_type;
@@ -175,7 +175,8 @@ void RunModel(Gen gen, int ops, int batch, uint64_t seed, size_t initial) {
         ASSERT_EQ(t.CountRange(*std::prev(mi), x), 1u);
       }
     } else {
-      // A short transient batch, mirrored in the model; sometimes re-checks the version it came from.
+      // A short transient batch, mirrored in the model; sometimes re-checks the version it came
+      // from.
       const bool check_base = rng() % 16 == 0 && m.size() < 20000;
       Model before = check_base ? m : Model();
       Tree base = t;
@@ -254,7 +255,9 @@ TYPED_TEST(IntTreeTest, FromSortedSizes) {
   std::vector<size_t> sizes = {0, 1, 2, 3, 4, 5, 6, 7, 8, 15, 16, 17, 63, 64, 65, 127, 128, 129,
                                255, 256, 257, 1000, 4097, 100000};
   if (kLeaf != 0) {
-    for (size_t s : {kLeaf - 1, kLeaf, kLeaf + 1, kLeaf * 64 - 1, kLeaf * 64, kLeaf * 64 + 1}) sizes.push_back(s);
+    for (size_t s : {kLeaf - 1, kLeaf, kLeaf + 1, kLeaf * 64 - 1, kLeaf * 64, kLeaf * 64 + 1}) {
+      sizes.push_back(s);
+    }
   }
   for (size_t n : sizes) {
     std::vector<int> v(n);
@@ -321,6 +324,30 @@ TYPED_TEST(IntTreeTest, TransientFromEmptyAndToEmpty) {
   EXPECT_TRUE(empty.empty());
 }
 
+TYPED_TEST(IntTreeTest, TransientCursorsSeeCurrentContents) {
+  TypeParam base = TypeParam::FromSorted({10, 20, 30});
+  auto tr = base.AsTransient();
+  for (int i = 0; i < 500; ++i) tr.Insert(i * 2 + 1);
+  tr.Erase(20);
+  std::vector<int> seen;
+  for (auto it = tr.Begin(); it.Valid(); it.Next()) seen.push_back(*it);
+  std::vector<int> want;
+  for (int i = 0; i < 500; ++i) want.push_back(i * 2 + 1);
+  want.push_back(10);
+  want.push_back(30);
+  std::sort(want.begin(), want.end());
+  EXPECT_EQ(seen, want);
+  auto it = tr.Seek([](int e) { return e < 29 ? -1 : (e > 29 ? 1 : 0); });
+  ASSERT_TRUE(it.Valid());
+  EXPECT_EQ(*it, 29);
+  it.Next();
+  EXPECT_EQ(*it, 30);
+  EXPECT_FALSE(tr.Seek([](int) { return -1; }).Valid());
+  TypeParam t = tr.Persistent();
+  EXPECT_EQ(t.size(), 502u);
+  EXPECT_EQ((Contents<TypeParam, int>(base)), (std::vector<int>{10, 20, 30}));
+}
+
 TYPED_TEST(IntTreeTest, EraseAbsentKeepsRoot) {
   TypeParam t = TypeParam::FromSorted({2, 4, 6, 8, 10, 12, 14, 16, 18, 20});
   EXPECT_TRUE(t.Erase(5).SameRoot(t));
@@ -369,6 +396,8 @@ template <class Tree>
 void CheckPrefixSeeks(const Tree& t, const std::vector<Pair>& all) {
   for (int target = -2; target <= 52; ++target) {
     auto probe = [target](const Pair& e) { return e.a < target ? -1 : (e.a > target ? 1 : 0); };
+    const size_t in_prefix = static_cast<size_t>(
+        std::count_if(all.begin(), all.end(), [&](const Pair& p) { return p.a == target; }));
     // Seek: first with a >= target.
     auto first = std::find_if(all.begin(), all.end(), [&](const Pair& p) { return p.a >= target; });
     auto it = t.Seek(probe);
@@ -381,11 +410,11 @@ void CheckPrefixSeeks(const Tree& t, const std::vector<Pair>& all) {
       // Forward scan of the prefix.
       size_t n = 0;
       for (; it.Valid() && probe(*it) == 0; it.Next()) ++n;
-      EXPECT_EQ(n, static_cast<size_t>(std::count_if(all.begin(), all.end(),
-                                                     [&](const Pair& p) { return p.a == target; })));
+      EXPECT_EQ(n, in_prefix);
     }
     // SeekLastAtOrBefore: last with a <= target.
-    auto last = std::find_if(all.rbegin(), all.rend(), [&](const Pair& p) { return p.a <= target; });
+    auto last =
+        std::find_if(all.rbegin(), all.rend(), [&](const Pair& p) { return p.a <= target; });
     auto rit = t.SeekLastAtOrBefore(probe);
     if (last == all.rend()) {
       EXPECT_FALSE(rit.Valid()) << target;
@@ -395,8 +424,7 @@ void CheckPrefixSeeks(const Tree& t, const std::vector<Pair>& all) {
       EXPECT_EQ(rit->b, last->b);
       size_t n = 0;
       for (; rit.Valid() && probe(*rit) == 0; rit.Prev()) ++n;
-      EXPECT_EQ(n, static_cast<size_t>(std::count_if(all.begin(), all.end(),
-                                                     [&](const Pair& p) { return p.a == target; })));
+      EXPECT_EQ(n, in_prefix);
     }
   }
 }
@@ -521,7 +549,8 @@ void LazyLoadingScenario(size_t n, uint64_t seed) {
   for (int i = 0; i < 200; ++i) {
     int x = static_cast<int>(rng() % (n * 10));
     int y = static_cast<int>(rng() % (n * 10));
-    size_t want = x < y ? static_cast<size_t>(std::distance(m.lower_bound(x), m.lower_bound(y))) : 0;
+    size_t want =
+        x < y ? static_cast<size_t>(std::distance(m.lower_bound(x), m.lower_bound(y))) : 0;
     ASSERT_EQ(opened.CountRange(x, y), want);
   }
 
@@ -556,7 +585,8 @@ void LazyLoadingScenario(size_t n, uint64_t seed) {
   Tree t3 = tr.Persistent();
   ASSERT_NO_FATAL_FAILURE(ExpectEqual(t3, m3));
 
-  // Incremental store: only nodes created by the updates get written, and the result reopens intact.
+  // Incremental store: only nodes created by the updates get written, and the result reopens
+  // intact.
   size_t unstored = 0;
   t3.VisitNodes([&](const typename Tree::Node& node) {
     if (node.address() != 0) return false;
@@ -705,7 +735,8 @@ TEST(DatomTreeTest, ModelRandomOps) {
                      static_cast<int64_t>(rng() % 4), kTx0 + static_cast<int64_t>(rng() % 3));
   };
   RunModel<DatomTree, std::set<Datom, EavtLess>>(gen, 100000, 2000, 17, 5000);
-  RunModel<PersistentTree<Datom, AevtLess, 8, 6>, std::set<Datom, AevtLess>>(gen, 20000, 1000, 18, 0);
+  using SmallAevtTree = PersistentTree<Datom, AevtLess, 8, 6>;
+  RunModel<SmallAevtTree, std::set<Datom, AevtLess>>(gen, 20000, 1000, 18, 0);
 }
 
 TEST(DatomTreeTest, EntityPrefixSeek) {

@@ -442,7 +442,8 @@ TEST(EdnPrint, Tagged) {
   EXPECT_EQ(P(Value::Bytes("he")), "#bytes \"aGU=\"");
   EXPECT_EQ(P(Value::Bytes("hello")), "#bytes \"aGVsbG8=\"");
   EXPECT_EQ(P(Value::Bytes(std::string("\x00\xff\xfe", 3))), "#bytes \"AP/+\"");
-  EXPECT_EQ(R(P(Value::Bytes(std::string("\x00\xff\xfe", 3)))).as_string(), std::string("\x00\xff\xfe", 3));
+  const std::string raw("\x00\xff\xfe", 3);
+  EXPECT_EQ(R(P(Value::Bytes(raw))).as_string(), raw);
 }
 
 TEST(EdnPrint, AppendsToOutput) {
@@ -575,6 +576,10 @@ TEST(EdnErrors, NestingDepthIsLimited) {
     std::string ok = std::string(kLimit, '[') + std::string(kLimit, ']');
     Value v = edn::Read(ok);
     EXPECT_EQ(v.type(), Type::kVector);
+    EXPECT_EQ(P(v), ok);  // the printer copes with what the reader accepts
+    const std::string inner = std::string(kLimit - 3, '[') + std::string(kLimit - 3, ']');
+    EXPECT_EQ(edn::Read("(#{{:a " + inner + "}})").type(), Type::kList);  // mixed kinds count too
+    ExpectParseError("(#{{:a " + ok + "}})", "line 1, column 10005", "nesting");
   }
   // One deeper: an error, not a stack overflow.
   ExpectParseError(std::string(kLimit + 1, '[') + std::string(kLimit + 1, ']'),
@@ -670,7 +675,8 @@ class ValueGen {
     switch (U(4)) {
       case 0: return static_cast<int64_t>(U(1000)) - 500;
       case 1: return static_cast<int64_t>(rng_());
-      case 2: return Coin(50) ? std::numeric_limits<int64_t>::min() : std::numeric_limits<int64_t>::max();
+      case 2:
+        return Coin(50) ? std::numeric_limits<int64_t>::min() : std::numeric_limits<int64_t>::max();
       default: return static_cast<int64_t>(rng_()) >> U(63);
     }
   }
@@ -928,8 +934,9 @@ TEST(EdnSpeed, VectorOfEntityMaps) {
   std::string text = "[";
   std::mt19937_64 rng(1);
   for (int i = 0; i < 25000; ++i) {
-    text += "{:db/id -" + std::to_string(i + 1) + " :person/name \"Person " + std::to_string(rng() % 100000) +
-            "\" :person/age " + std::to_string(rng() % 100) + " :person/email \"p" + std::to_string(i) +
+    text += "{:db/id -" + std::to_string(i + 1) + " :person/name \"Person " +
+            std::to_string(rng() % 100000) + "\" :person/age " + std::to_string(rng() % 100) +
+            " :person/email \"p" + std::to_string(i) +
             "@example.com\" :person/score " + std::to_string(static_cast<double>(rng() % 10000) / 7) +
             " :person/tags #{:tag/a :tag/b} :person/born #inst \"1985-04-12T23:20:50.520Z\"" +
             " :person/friend [:person/email \"p" + std::to_string(rng() % 1000) + "@example.com\"]}\n";
@@ -955,7 +962,8 @@ TEST(EdnSpeed, VectorOfEntityMaps) {
   const auto t1 = std::chrono::steady_clock::now();
   const double ps = std::chrono::duration<double>(t1 - t0).count();
   std::printf("[ speed    ] EDN print: %.2f MB in %.2f ms = %.0f MB/s\n",
-              static_cast<double>(out.size()) / 1e6, ps * 1e3, static_cast<double>(out.size()) / 1e6 / ps);
+              static_cast<double>(out.size()) / 1e6, ps * 1e3,
+              static_cast<double>(out.size()) / 1e6 / ps);
   EXPECT_LT(best, 5.0);
 }
 

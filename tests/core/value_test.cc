@@ -53,9 +53,15 @@ TEST(Value, TotalOrderAcrossTypes) {
   for (size_t i = 0; i < ordered.size(); ++i) {
     for (size_t j = 0; j < ordered.size(); ++j) {
       int c = Compare(ordered[i], ordered[j]);
-      if (i < j) EXPECT_LT(c, 0) << i << " " << j;
-      if (i == j) EXPECT_EQ(c, 0) << i;
-      if (i > j) EXPECT_GT(c, 0) << i << " " << j;
+      if (i < j) {
+        EXPECT_LT(c, 0) << i << " " << j;
+      }
+      if (i == j) {
+        EXPECT_EQ(c, 0) << i;
+      }
+      if (i > j) {
+        EXPECT_GT(c, 0) << i << " " << j;
+      }
     }
   }
 }
@@ -116,7 +122,9 @@ TEST(Value, HashAgreesWithEqualityOnACollectionOfValues) {
                            Value::Vector({Kw("a")}), Value::List({Kw("a")}), Value::Set({Kw("a")})};
   for (const Value& a : vs) {
     for (const Value& b : vs) {
-      if (Equal(a, b)) EXPECT_EQ(Hash(a), Hash(b));
+      if (Equal(a, b)) {
+        EXPECT_EQ(Hash(a), Hash(b));
+      }
     }
   }
 }
