@@ -24,7 +24,10 @@ static_assert(sizeof(Datom) == 40, "Datom is a fixed 40-byte record");
 
 inline int CompareAttr(uint32_t a, uint32_t b) {
   if (a == b) return 0;
-  return CompareNamed(KeywordById(a), KeywordById(b));
+  const Named* x = KeywordById(a);
+  const Named* y = KeywordById(b);
+  if (x->label != y->label) return x->label < y->label ? -1 : 1;
+  return CompareNamed(x, y);
 }
 inline int CompareLong(int64_t a, int64_t b) { return a < b ? -1 : (a > b ? 1 : 0); }
 

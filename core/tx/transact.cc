@@ -155,11 +155,25 @@ struct ValueMapEq {
 };
 using TempidMap = std::unordered_map<Value, int64_t, ValueMapHash, ValueMapEq>;
 
-// One work item: a tx-data element, or a marker that flushes queued composite tuples.
+// One work item: a tx-data element, a [:db/add e a v] exploded from an entity map (kept as parts,
+// no vector is built), or a marker that flushes queued composite tuples.
 struct WorkItem {
-  Value entity;
-  bool flush_tuples = false;
+  enum Kind : uint8_t { kEntity, kAdd, kFlushTuples };
+  Value entity;  // kEntity: the element; kAdd: e
+  Value a, v;    // kAdd only
+  Kind kind = kEntity;
 };
+
+WorkItem EntityItem(Value x) { return WorkItem{std::move(x), Value(), Value(), WorkItem::kEntity}; }
+WorkItem AddItem(Value e, Value a, Value v) {
+  return WorkItem{std::move(e), std::move(a), std::move(v), WorkItem::kAdd};
+}
+WorkItem FlushItem() { return WorkItem{Value(), Value(), Value(), WorkItem::kFlushTuples}; }
+
+// An op for error messages, formed only when an error is reported.
+inline auto Lazy(const Value& v) {
+  return [&v] { return v; };
+}
 
 }  // namespace
 
@@ -354,24 +368,27 @@ class TxBuilder {
   // Validation
 
   // The attribute of an op, validated: a keyword defined in the schema under :write.
-  const Attribute* ValidateAttr(const Value& a, const Value& at, uint32_t* id) {
+  // `at()` gives the op for error messages; it is only called on an error.
+  template <class At>
+  const Attribute* ValidateAttr(const Value& a, const At& at, uint32_t* id) {
     if (!a.is_keyword()) {
-      TxError("Bad entity attribute " + Str(a) + " at " + Str(at) + ", expected keyword",
-              "transact/syntax", at);
+      TxError("Bad entity attribute " + Str(a) + " at " + Str(at()) + ", expected keyword",
+              "transact/syntax", at());
     }
     *id = AttrOf(a);
     const Attribute* attr = schema().Find(*id);
     if (attr == nullptr && write_mode()) {
-      SchemaError("Bad entity attribute " + Str(a) + " at " + Str(at) +
+      SchemaError("Bad entity attribute " + Str(a) + " at " + Str(at()) +
                       ", not defined in current schema",
-                  at);
+                  at());
     }
     return attr;
   }
 
-  void ValidateValue(const Value& v, const Attribute* attr, const Value& at) {
+  template <class At>
+  void ValidateValue(const Value& v, const Attribute* attr, const At& at) {
     if (v.is_nil()) {
-      TxError("Cannot store nil as a value at " + Str(at), "transact/syntax", at);
+      TxError("Cannot store nil as a value at " + Str(at()), "transact/syntax", at());
     }
     if (attr == nullptr || attr->type == ValueType::kAny) return;
     bool ok;
@@ -381,15 +398,17 @@ class TxBuilder {
       ok = ValueConforms(attr->type, v);
     }
     if (!ok && (write_mode() || schema().IsBuiltin(attr->ident))) {
-      SchemaError("Bad entity value " + Str(v) + " at " + Str(at) +
+      SchemaError("Bad entity value " + Str(v) + " at " + Str(at()) +
                       ", value does not match schema definition. Must be conform to: " +
                       ValueTypePredicate(attr->type),
-                  at);
+                  at());
     }
   }
 
-  void CheckTuple(const Attribute* attr, const Value& v, const Value& op, bool internal) {
+  template <class At>
+  void CheckTuple(const Attribute* attr, const Value& v, const At& op_fn, bool internal) {
     if (attr == nullptr || attr->type != ValueType::kTuple) return;
+    Value op = op_fn();
     if (!attr->tuple_attrs.empty()) {
       if (!internal) {
         TxError("Can't modify tuple attrs directly: " + Str(op), "transact/syntax", op);
@@ -437,7 +456,8 @@ class TxBuilder {
   // Value-size caps on assertions: an attribute's :db/maxLength, else (under :write, for user
   // attributes) the database's :max-string-length / :max-bytes-length; tuple string slots by
   // :max-tuple-string-length.
-  void CheckValueCaps(uint32_t a, const Attribute* attr, const Value& v, const Value& op) {
+  template <class At>
+  void CheckValueCaps(uint32_t a, const Attribute* attr, const Value& v, const At& op) {
     const Config& cfg = before_->config_;
     bool user = write_mode() && !schema().IsBuiltin(a);
     auto utf8_length = [](std::string_view s) {
@@ -456,7 +476,7 @@ class TxBuilder {
         TxError(std::string(v.is_string() ? "String" : "Byte") + " value for :" +
                     KeywordById(a)->full + " exceeds max length " + std::to_string(limit) +
                     (v.is_string() ? "" : " bytes") + " (was " + std::to_string(len) + ")",
-                "transact/max-length", op);
+                "transact/max-length", op());
       }
     }
     if (user && cfg.max_tuple_string_length > 0 && attr != nullptr &&
@@ -471,7 +491,7 @@ class TxBuilder {
           TxError("Tuple string slot for :" + KeywordById(a)->full + " exceeds max length " +
                       std::to_string(cfg.max_tuple_string_length) + " (was " +
                       std::to_string(utf8_length(items[i].as_string())) + ")",
-                  "transact/max-length", op);
+                  "transact/max-length", op());
         }
       }
     }
@@ -776,7 +796,7 @@ class TxBuilder {
         v = Value::Long(e);
       }
       if (v.is_nil()) continue;
-      ValidateValue(v, attr, Value::Vector({Value(), Value(), k, v}));
+      ValidateValue(v, attr, [&] { return Value::Vector({Value(), Value(), k, v}); });
       auto d = FindAv(attr->ident, v);
       if (!d) continue;
       if (found_e == 0) {
@@ -918,12 +938,11 @@ class TxBuilder {
         if (is_ref && v.is_map()) {
           std::vector<std::pair<Value, Value>> nested(v.entries().begin(), v.entries().end());
           nested.emplace_back(Value::Keyword(FlipReverse(kn)), e);
-          out.push_back({Value::Map(std::move(nested)), false});
+          out.push_back(EntityItem(Value::Map(std::move(nested))));
         } else if (reverse) {
-          out.push_back({Value::Vector({Value::Keyword(B().add), v, Value::Keyword(straight), e}),
-                         false});
+          out.push_back(AddItem(v, Value::Keyword(straight), e));
         } else {
-          out.push_back({Value::Vector({Value::Keyword(B().add), e, k, v}), false});
+          out.push_back(AddItem(e, k, v));
         }
       };
       if (wrap) {
@@ -944,29 +963,51 @@ class TxBuilder {
       TxError("Unknown operation at " + Str(opv) + ", expected :db/add, :db/retract, ...",
               "transact/syntax", opv);
     }
-    const std::string& op = items[0].as_named()->full;
+    const Named* op_name = items[0].as_named();
+    if (op_name == B().add && items.size() == 4) {
+      ProcessAdd(items[1], items[2], items[3], &opv);
+      return;
+    }
+    const std::string& op = op_name->full;
     Value e = items.size() > 1 ? items[1] : Value();
     Value a = items.size() > 2 ? items[2] : Value();
     Value v = items.size() > 3 ? items[3] : Value();
     const Attribute* attr = a.is_keyword() ? schema().Find(AttrOf(a)) : nullptr;
-    bool is_ref = attr != nullptr && attr->is_ref();
-    if (op == "db/add" || op == "db/retract") CheckTuple(attr, v, opv, false);
-
+    if (op == "db/retract") CheckTuple(attr, v, Lazy(opv), false);
     if (IsTxId(e)) {
       Allocate(e, tx_);
-      PushFront({{Replace(opv, 1, Value::Long(tx_)), false}});
+      std::vector<Value> fixed = items;
+      fixed[1] = Value::Long(tx_);
+      PushFront({EntityItem(Value::Vector(std::move(fixed)))});
+      return;
+    }
+    if (IsTempid(e)) {
+      TxError("Can't use tempid in '" + Str(opv) + "'. Tempids are allowed in :db/add only",
+              "transact/syntax", opv);
+    }
+    ApplyOp(op, opv, e, a, v, items);
+  }
+
+  // [:db/add e a v]: tx ids and tempids in e and v resolved, then the datom added. `original` is
+  // the op as given (for error messages), or null when it came from an entity map.
+  void ProcessAdd(const Value& e, const Value& a, const Value& v, const Value* original) {
+    auto at = [&] {
+      return original ? *original : Value::Vector({Value::Keyword(B().add), e, a, v});
+    };
+    const Attribute* attr = a.is_keyword() ? schema().Find(AttrOf(a)) : nullptr;
+    bool is_ref = attr != nullptr && attr->is_ref();
+    CheckTuple(attr, v, at, false);
+    if (IsTxId(e)) {
+      Allocate(e, tx_);
+      ProcessAdd(Value::Long(tx_), a, v, original);
       return;
     }
     if (is_ref && IsTxId(v)) {
       Allocate(v, tx_);
-      PushFront({{Replace(opv, 3, Value::Long(tx_)), false}});
+      ProcessAdd(e, a, Value::Long(tx_), original);
       return;
     }
     if (IsTempid(e)) {
-      if (op != "db/add") {
-        TxError("Can't use tempid in '" + Str(opv) + "'. Tempids are allowed in :db/add only",
-                "transact/syntax", opv);
-      }
       int64_t upserted = 0;
       if (attr != nullptr && attr->unique == Unique::kIdentity && !v.is_nil() &&
           !(is_ref && IsTempid(v))) {
@@ -980,41 +1021,30 @@ class TxBuilder {
       }
       int64_t eid = upserted != 0 ? upserted : (allocated ? *allocated : NextEid());
       Allocate(e, eid);
-      PushFront({{Replace(opv, 1, Value::Long(eid)), false}});
+      ProcessAdd(Value::Long(eid), a, v, original);
       return;
     }
     if (is_ref && IsTempid(v)) {
-      if (const int64_t* t = TempidOf(v)) {
-        PushFront({{Replace(opv, 3, Value::Long(*t)), false}});
-      } else {
-        Allocate(v, NextEid());
-        PushFront({{opv, false}});
-      }
+      const int64_t* t = TempidOf(v);
+      int64_t vid = t ? *t : NextEid();
+      if (!t) Allocate(v, vid);
+      ProcessAdd(e, a, Value::Long(vid), original);
       return;
     }
-    ApplyOp(op, opv, e, a, v, items);
-  }
-
-  static Value Replace(const Value& vec, size_t i, Value x) {
-    std::vector<Value> items = vec.items();
-    items[i] = std::move(x);
-    return Value::Vector(std::move(items));
+    uint32_t aid;
+    attr = ValidateAttr(a, at, &aid);
+    ValidateValue(v, attr, at);
+    CheckValueCaps(aid, attr, v, at);
+    int64_t eid = EntidStrict(e);
+    Value val = (attr != nullptr && attr->is_ref()) ? Value::Long(EntidStrict(v)) : v;
+    AddDatom(eid, aid, attr, val);
   }
 
   void ApplyOp(const std::string& op, const Value& opv, const Value& e, const Value& a,
                const Value& v, const std::vector<Value>& items) {
     if (op == "db/add") {
-      if (items.size() != 4) {
-        TxError("Bad transaction data " + Str(opv) + ", expected [:db/add e a v]", "transact/syntax",
-                opv);
-      }
-      uint32_t aid;
-      const Attribute* attr = ValidateAttr(a, opv, &aid);
-      ValidateValue(v, attr, opv);
-      CheckValueCaps(aid, attr, v, opv);
-      int64_t eid = EntidStrict(e);
-      Value val = (attr != nullptr && attr->is_ref()) ? Value::Long(EntidStrict(v)) : v;
-      AddDatom(eid, aid, attr, val);
+      TxError("Bad transaction data " + Str(opv) + ", expected [:db/add e a v]", "transact/syntax",
+              opv);
     } else if (op == "db/retract") {
       if (items.size() < 3 || items.size() > 4) {
         TxError("Bad transaction data " + Str(opv) + ", expected [:db/retract e a v?]",
@@ -1023,20 +1053,20 @@ class TxBuilder {
       int64_t eid = Entid(e);
       if (eid == 0) return;
       uint32_t aid;
-      const Attribute* attr = ValidateAttr(a, opv, &aid);
+      const Attribute* attr = ValidateAttr(a, Lazy(opv), &aid);
       if (items.size() == 3 || v.is_nil()) {
         for (const Datom& d : AllEa(eid, aid)) RetractDatom(d, attr);
         return;
       }
       Value val = v;
       if (attr != nullptr && attr->is_ref()) val = Value::Long(EntidStrict(v));
-      ValidateValue(val, attr, opv);
+      ValidateValue(val, attr, Lazy(opv));
       if (auto d = FindEav(eid, aid, val)) RetractDatom(*d, attr);
     } else if (op == "db.fn/retractAttribute" || op == "db/retractAttribute") {
       int64_t eid = Entid(e);
       if (eid == 0) return;
       uint32_t aid;
-      const Attribute* attr = ValidateAttr(a, opv, &aid);
+      const Attribute* attr = ValidateAttr(a, Lazy(opv), &aid);
       std::vector<Datom> ds = AllEa(eid, aid);
       for (const Datom& d : ds) RetractDatom(d, attr);
       RetractComponents(ds);
@@ -1114,7 +1144,7 @@ class TxBuilder {
       const Attribute* attr = schema().Find(d.a);
       if (attr != nullptr && attr->component && d.added && d.v.type() == Type::kLong &&
           seen.insert(d.v.as_long()).second) {
-        out.push_back({Value::Vector({Kw("db.purge/entity"), d.v}), false});
+        out.push_back(EntityItem(Value::Vector({Kw("db.purge/entity"), d.v})));
       }
     }
     PushFront(std::move(out));
@@ -1158,7 +1188,7 @@ class TxBuilder {
                 "transact/syntax", opv);
       }
       uint32_t aid;
-      const Attribute* attr = ValidateAttr(items[2], opv, &aid);
+      const Attribute* attr = ValidateAttr(items[2], Lazy(opv), &aid);
       Value v = items[3];
       if (attr != nullptr && attr->is_ref()) v = Value::Long(EntidStrict(v));
       for (const Datom& d : HistoryEa(e, aid)) {
@@ -1173,7 +1203,7 @@ class TxBuilder {
                 "transact/syntax", opv);
       }
       uint32_t aid;
-      ValidateAttr(items[2], opv, &aid);
+      ValidateAttr(items[2], Lazy(opv), &aid);
       ds = HistoryEa(e, aid);
     } else {  // :db.purge/entity
       ds = HistoryEa(e, 0);
@@ -1196,7 +1226,7 @@ class TxBuilder {
       const Attribute* attr = schema().Find(d.a);
       if (attr != nullptr && attr->component && d.v.type() == Type::kLong &&
           seen.insert(d.v.as_long()).second) {
-        out.push_back({Value::Vector({Kw("db.fn/retractEntity"), d.v}), false});
+        out.push_back(EntityItem(Value::Vector({Kw("db.fn/retractEntity"), d.v})));
       }
     }
     PushFront(std::move(out));
@@ -1227,7 +1257,7 @@ class TxBuilder {
     }
     int64_t eid = EntidStrict(items[1]);
     uint32_t aid;
-    const Attribute* attr = ValidateAttr(items[2], opv, &aid);
+    const Attribute* attr = ValidateAttr(items[2], Lazy(opv), &aid);
     bool is_ref = attr != nullptr && attr->is_ref();
     Value nv = is_ref ? Value::Long(EntidStrict(items[4])) : items[4];
     std::vector<Datom> ds = AllEa(eid, aid);
@@ -1249,7 +1279,7 @@ class TxBuilder {
       if (!ds.empty()) fail("nil");
     } else {
       Value ov = is_ref ? Value::Long(EntidStrict(items[3])) : items[3];
-      ValidateValue(nv, attr, opv);
+      ValidateValue(nv, attr, Lazy(opv));
       bool match = false;
       if (many) {
         for (const Datom& d : ds) match = match || Equal(d.v, ov);
@@ -1258,7 +1288,7 @@ class TxBuilder {
       }
       if (!match) fail(Str(items[3]));
     }
-    ValidateValue(nv, attr, opv);
+    ValidateValue(nv, attr, Lazy(opv));
     AddDatom(eid, aid, attr, nv);
   }
 
@@ -1275,30 +1305,30 @@ class TxBuilder {
     std::vector<WorkItem> initial;
     if (history_) {
       int64_t instant = now_;
-      initial.push_back({Value::Vector({Value::Keyword(B().add), Value::Long(tx_),
-                                        Kw("db/txInstant"), Value::Instant(instant)}),
-                         false});
+      initial.push_back(AddItem(Value::Long(tx_), Kw("db/txInstant"), Value::Instant(instant)));
       if (tx_meta.is_map()) {
         for (const auto& [k, v] : tx_meta.entries()) {
           initial.push_back(
-              {Value::Vector({Value::Keyword(B().add), Value::Long(tx_), k, v}), false});
+              AddItem(Value::Long(tx_), k, v));
         }
       }
     }
-    bool tuples = false;
-    for (const auto& [id, a] : schema_->attributes()) tuples = tuples || !a.tuple_attrs.empty();
     if (tx_data.is_sequential()) {
       for (const Value& x : tx_data.items()) {
-        initial.push_back({x, false});
-        initial.push_back({Value(), true});
+        initial.push_back(EntityItem(x));
+        initial.push_back(FlushItem());
       }
     }
     PushFront(std::move(initial));
     while (!work_.empty()) {
       WorkItem item = std::move(work_.back());
       work_.pop_back();
-      if (item.flush_tuples) {
+      if (item.kind == WorkItem::kFlushTuples) {
         FlushTuples();
+        continue;
+      }
+      if (item.kind == WorkItem::kAdd) {
+        ProcessAdd(item.entity, item.a, item.v, nullptr);
         continue;
       }
       const Value& x = item.entity;
@@ -1311,7 +1341,6 @@ class TxBuilder {
         TxError("Bad entity type at " + Str(x) + ", expected map or vector", "transact/syntax", x);
       }
     }
-    (void)tuples;
     FlushTuples();
     if (!dirty_schema_.empty()) RebuildSchema();
     ValidateSchemaChanges();

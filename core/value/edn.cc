@@ -1,9 +1,9 @@
 // EDN reader and printer; the contract is in edn.h, the details of the accepted syntax in README.md.
 //
-// The reader is a recursive-descent parser over the input string_view. It does not allocate except for
-// the values it builds (and a scratch buffer for strings with escapes); line and column are computed
-// only when an error is reported. Nesting is limited to kMaxDepth levels so that hostile input cannot
-// overflow the stack.
+// The reader is a hand-written parser over the input string_view, iterative over an explicit stack of
+// open forms, so nesting (limited to kMaxDepth levels) never consumes native stack. It allocates only
+// the values it builds plus reused buffers; line and column are computed only when an error is
+// reported. Requires GCC or Clang (__int128, __attribute__).
 #include "core/value/edn.h"
 
 #include <algorithm>

@@ -1,8 +1,8 @@
 // JSON reader and printer with the C ABI's mapping; the contract is in json.h, details in README.md.
 //
-// The reader is a strict RFC 8259 recursive-descent parser over the input (any value at top level,
-// only whitespace after it). Line and column are computed only when an error is reported; nesting is
-// limited to kMaxDepth levels.
+// The reader is a strict RFC 8259 parser over the input (any value at top level, only whitespace
+// after it), iterative over an explicit stack of open arrays and objects, so nesting (limited to
+// kMaxDepth levels) never consumes native stack. Line and column are computed only on error.
 #include "core/value/json.h"
 
 #include <algorithm>

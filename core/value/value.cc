@@ -87,10 +87,14 @@ const char* TypeName(Type t) {
 // ---------------------------------------------------------------------------------------------------
 // Interning
 
+namespace internal {
+std::atomic<const Named**> keyword_chunks[kKeywordMaxChunks];
+}  // namespace internal
+
 namespace {
-constexpr size_t kChunkBits = 12;
-constexpr size_t kChunkSize = size_t{1} << kChunkBits;
-constexpr size_t kMaxChunks = 1 << 16;
+constexpr size_t kChunkBits = internal::kKeywordChunkBits;
+constexpr size_t kChunkSize = internal::kKeywordChunkSize;
+constexpr size_t kMaxChunks = internal::kKeywordMaxChunks;
 
 // (has namespace, ns, name) order: names without a namespace first.
 struct NameOrder {
@@ -110,8 +114,6 @@ struct Interner {
   std::map<std::pair<std::string, std::string>, Named*, NameOrder> keyword_order;
   std::map<std::pair<std::string, std::string>, Named*, NameOrder> symbol_order;
   std::unordered_map<std::string, Named*> symbols;
-  // id -> keyword, published chunk by chunk so readers need no lock.
-  std::array<std::atomic<const Named**>, kMaxChunks> chunks{};
   uint32_t next_id = 1;
   uint32_t next_symbol_id = 1;
 };
@@ -164,7 +166,7 @@ const Named* InternKeyword(std::string_view text) {
   uint32_t id = in.next_id++;
   if ((id >> kChunkBits) >= kMaxChunks) throw std::length_error("too many interned keywords");
   Named* n = NewNamed(ns, name, true, id);
-  auto& chunk = in.chunks[id >> kChunkBits];
+  auto& chunk = internal::keyword_chunks[id >> kChunkBits];
   const Named** c = chunk.load(std::memory_order_acquire);
   if (c == nullptr) {
     c = new const Named*[kChunkSize]();
@@ -197,10 +199,6 @@ const Named* InternSymbol(std::string_view text) {
   return n;
 }
 
-const Named* KeywordById(uint32_t id) {
-  const Named** c = GetInterner().chunks[id >> kChunkBits].load(std::memory_order_acquire);
-  return c == nullptr ? nullptr : c[id & (kChunkSize - 1)];
-}
 
 int CompareNamed(const Named* a, const Named* b) {
   if (a == b) return 0;

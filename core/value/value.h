@@ -60,8 +60,22 @@ struct Named {
 const Named* InternKeyword(std::string_view text);
 const Named* InternKeyword(std::string_view ns, std::string_view name);
 const Named* InternSymbol(std::string_view text);
-// The keyword with this id (ids come from Named::id of a keyword). Lock-free.
-const Named* KeywordById(uint32_t id);
+namespace internal {
+// id -> keyword, published chunk by chunk so that readers need no lock.
+constexpr size_t kKeywordChunkBits = 12;
+constexpr size_t kKeywordChunkSize = size_t{1} << kKeywordChunkBits;
+constexpr size_t kKeywordMaxChunks = size_t{1} << 16;
+extern std::atomic<const Named**> keyword_chunks[kKeywordMaxChunks];
+}  // namespace internal
+
+// The keyword with this id (ids come from Named::id of a keyword); nullptr for an unknown id.
+// Lock-free.
+inline const Named* KeywordById(uint32_t id) {
+  size_t chunk = id >> internal::kKeywordChunkBits;
+  if (chunk >= internal::kKeywordMaxChunks) return nullptr;
+  const Named** c = internal::keyword_chunks[chunk].load(std::memory_order_acquire);
+  return c == nullptr ? nullptr : c[id & (internal::kKeywordChunkSize - 1)];
+}
 // Keyword order: no namespace first, then by namespace, then by name (Clojure's compare).
 int CompareNamed(const Named* a, const Named* b);
 

@@ -14,6 +14,7 @@
 #include <random>
 #include <string>
 #include <string_view>
+#include <thread>
 #include <vector>
 
 #include "core/value/error.h"
@@ -873,6 +874,24 @@ TEST(EdnRoundTrip, ScalarKindsArePreserved) {
           << P(v);
     }
   }
+}
+
+TEST(EdnRoundTrip, ConcurrentReaders) {
+  // Each thread has its own name cache; interning is shared. All threads must see the same values.
+  ValueGen gen(99);
+  std::string text = "[";
+  for (int i = 0; i < 300; ++i) text += P(gen.Any(3)) + " ";
+  text += "]";
+  const Value want = edn::Read(text);
+  std::vector<std::thread> threads;
+  std::vector<int> ok(4, 0);
+  for (int t = 0; t < 4; ++t) {
+    threads.emplace_back([&, t] {
+      for (int i = 0; i < 20; ++i) ok[t] += Equal(edn::Read(text), want) ? 1 : 0;
+    });
+  }
+  for (auto& th : threads) th.join();
+  for (int t = 0; t < 4; ++t) EXPECT_EQ(ok[t], 20);
 }
 
 // ---------------------------------------------------------------------------------------------------
