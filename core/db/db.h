@@ -18,7 +18,7 @@
 
 namespace datahike {
 
-// Node sizes of the datom trees: a leaf of 64 datoms is 2.5 KB, small enough that the path copy of
+// Node sizes of the datom trees: a leaf of 32 datoms is 1.3 KB, small enough that the path copy of
 // a one-entity transaction stays cheap, large enough for scans to run over contiguous memory.
 constexpr size_t kDatomLeaf = 32;
 constexpr size_t kDatomBranch = 64;

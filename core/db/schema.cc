@@ -127,6 +127,7 @@ bool Schema::IsBuiltin(uint32_t a) const {
 void Schema::Put(Attribute a) {
   Remove(a.ident);
   for (uint32_t part : a.tuple_attrs) composites_[part].push_back(a.ident);
+  if (!a.tuple_attrs.empty() && a.unique != Unique::kNone) ++unique_composites_;
   uint32_t ident = a.ident;
   attrs_[ident] = std::move(a);
 }
@@ -134,6 +135,7 @@ void Schema::Put(Attribute a) {
 void Schema::Remove(uint32_t ident) {
   auto it = attrs_.find(ident);
   if (it == attrs_.end()) return;
+  if (!it->second.tuple_attrs.empty() && it->second.unique != Unique::kNone) --unique_composites_;
   for (uint32_t part : it->second.tuple_attrs) {
     auto& v = composites_[part];
     v.erase(std::remove(v.begin(), v.end(), ident), v.end());

@@ -87,6 +87,8 @@ class Schema {
     return it == composites_.end() ? nullptr : &it->second;
   }
   const std::unordered_map<uint32_t, Attribute>& attributes() const { return attrs_; }
+  // Whether any composite tuple attribute is unique (upserts then look at composites too).
+  bool has_unique_composites() const { return unique_composites_ > 0; }
 
   // Mutation, only while building a new schema.
   void Put(Attribute a);
@@ -101,6 +103,7 @@ class Schema {
  private:
   std::unordered_map<uint32_t, Attribute> attrs_;
   std::unordered_map<uint32_t, std::vector<uint32_t>> composites_;
+  int unique_composites_ = 0;
 };
 
 // Builds an Attribute from a map of schema properties ({:db/valueType .. :db/cardinality ..}).

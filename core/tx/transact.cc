@@ -622,6 +622,11 @@ class TxBuilder {
 
   // Datahike's early check for entity maps that change an existing attribute.
   void CheckSchemaUpdate(const Value& entity, int64_t eid) {
+    bool schema_entity = false;
+    for (const auto& [k, v] : entity.entries()) {
+      schema_entity = schema_entity || (k.is_keyword() && B().IsSchemaAttr(k.as_named()->id));
+    }
+    if (!schema_entity) return;
     const Value* ident = entity.get("db/ident");
     const Attribute* existing = nullptr;
     for (const auto& [id, a] : schema().attributes()) {
@@ -812,6 +817,7 @@ class TxBuilder {
     }
     // Unique composite tuples whose parts all appear in the map.
     for (const auto& [tid, tattr] : schema().attributes()) {
+      if (!schema().has_unique_composites()) break;
       if (tattr.tuple_attrs.empty() || tattr.unique != Unique::kIdentity) continue;
       std::vector<Value> parts;
       bool complete = true;

@@ -335,9 +335,14 @@ Value Value::Set(std::vector<Value> items) {
 Value Value::Map(std::vector<std::pair<Value, Value>> entries) {
   auto* o = new MapObject();
   if (entries.size() <= kLinearMapSize) {
+    o->entries.reserve(entries.size());
+    auto same_key = [](const Value& x, const Value& y) {
+      if (x.is_keyword() && y.is_keyword()) return x.as_named() == y.as_named();
+      return Compare(x, y) == 0;
+    };
     for (auto& e : entries) {
       auto it = std::find_if(o->entries.begin(), o->entries.end(),
-                             [&](const auto& x) { return Compare(x.first, e.first) == 0; });
+                             [&](const auto& x) { return same_key(x.first, e.first); });
       if (it != o->entries.end()) {
         it->second = std::move(e.second);
       } else {
@@ -614,7 +619,7 @@ bool Equal(const Value& a, const Value& b) {
   if (a.is_sequential() && b.is_sequential()) return SeqEqual(a.items(), b.items());
   if (a.is_integer() && b.is_integer()) return Compare(a, b) == 0;
   if ((ta == Type::kFloat || ta == Type::kDouble) && (tb == Type::kFloat || tb == Type::kDouble)) {
-    return a.as_double() == b.as_double();
+    return a.as_double() == b.as_double() || (std::isnan(a.as_double()) && std::isnan(b.as_double()));
   }
   return false;
 }

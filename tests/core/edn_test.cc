@@ -822,7 +822,10 @@ class ValueGen {
     std::string s;
     do {
       s = Part();
-      if (Coin(50)) s += "/" + Part();
+      if (Coin(50)) {
+        s.push_back('/');
+        s += Part();
+      }
     } while (s == "nil" || s == "true" || s == "false");
     return s;
   }
