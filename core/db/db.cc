@@ -68,24 +68,30 @@ bool SameEav(const Datom& x, const Datom& y) {
   return x.e == y.e && x.a == y.a && Compare(x.v, y.v) == 0;
 }
 
+// Visits the tree from the first datom at or after the probe's prefix: while the prefix matches
+// (and the datom matches the whole pattern) when `bounded`, else to the end of the index.
 template <class Tree>
 void ScanTree(const Tree& tree, const PrefixProbe& probe, const Pattern& p,
-              const std::function<bool(const Datom&)>& f) {
+              const std::function<bool(const Datom&)>& f, bool bounded = true) {
   auto it = probe.n == 0 ? tree.Begin() : tree.Seek(probe);
   for (; it.Valid(); it.Next()) {
     const Datom& d = *it;
-    if (probe.n > 0 && probe(d) != 0) break;
-    if (!MatchesAll(d, p)) continue;
+    if (bounded) {
+      if (probe.n > 0 && probe(d) != 0) break;
+      if (!MatchesAll(d, p)) continue;
+    }
     if (!f(d)) return;
   }
 }
 
 template <class Tree, class Less>
 void MergeTrees(const Tree& a, const Tree& b, const PrefixProbe& probe, const Pattern& p,
-                const std::function<bool(const Datom&)>& f) {
+                const std::function<bool(const Datom&)>& f, bool bounded = true) {
   auto ia = probe.n == 0 ? a.Begin() : a.Seek(probe);
   auto ib = probe.n == 0 ? b.Begin() : b.Seek(probe);
-  auto in_range = [&](auto& it) { return it.Valid() && (probe.n == 0 || probe(*it) == 0); };
+  auto in_range = [&](auto& it) {
+    return it.Valid() && (!bounded || probe.n == 0 || probe(*it) == 0);
+  };
   Less less;
   while (true) {
     bool va = in_range(ia), vb = in_range(ib);
@@ -99,7 +105,7 @@ void MergeTrees(const Tree& a, const Tree& b, const PrefixProbe& probe, const Pa
       d = &*ib;
       ib.Next();
     }
-    if (!MatchesAll(*d, p)) continue;
+    if (bounded && !MatchesAll(*d, p)) continue;
     if (!f(*d)) return;
   }
 }
@@ -196,29 +202,29 @@ DbPtr Db::History() const {
 // Search
 
 void Db::ScanMerged(IndexOrder order, const Pattern& p, bool include_temporal,
-                    const std::function<bool(const Datom&)>& f) const {
+                    const std::function<bool(const Datom&)>& f, bool bounded) const {
   const Field* fields = kOrderFields[static_cast<int>(order)];
   PrefixProbe probe{&p, fields, LeadingBound(p, fields)};
   switch (order) {
     case IndexOrder::kEavt:
       if (include_temporal) {
-        MergeTrees<EavtTree, EavtLess>(current_.eavt, temporal_.eavt, probe, p, f);
+        MergeTrees<EavtTree, EavtLess>(current_.eavt, temporal_.eavt, probe, p, f, bounded);
       } else {
-        ScanTree(current_.eavt, probe, p, f);
+        ScanTree(current_.eavt, probe, p, f, bounded);
       }
       return;
     case IndexOrder::kAevt:
       if (include_temporal) {
-        MergeTrees<AevtTree, AevtLess>(current_.aevt, temporal_.aevt, probe, p, f);
+        MergeTrees<AevtTree, AevtLess>(current_.aevt, temporal_.aevt, probe, p, f, bounded);
       } else {
-        ScanTree(current_.aevt, probe, p, f);
+        ScanTree(current_.aevt, probe, p, f, bounded);
       }
       return;
     case IndexOrder::kAvet:
       if (include_temporal) {
-        MergeTrees<AvetTree, AvetLess>(current_.avet, temporal_.avet, probe, p, f);
+        MergeTrees<AvetTree, AvetLess>(current_.avet, temporal_.avet, probe, p, f, bounded);
       } else {
-        ScanTree(current_.avet, probe, p, f);
+        ScanTree(current_.avet, probe, p, f, bounded);
       }
       return;
   }
@@ -226,17 +232,22 @@ void Db::ScanMerged(IndexOrder order, const Pattern& p, bool include_temporal,
 
 void Db::Search(IndexOrder order, const Pattern& p,
                 const std::function<bool(const Datom&)>& f) const {
+  ViewScan(order, p, true, f);
+}
+
+void Db::ViewScan(IndexOrder order, const Pattern& p, bool bounded,
+                  const std::function<bool(const Datom&)>& f) const {
   switch (view_) {
     case ViewKind::kCurrent:
-      ScanMerged(order, p, false, f);
+      ScanMerged(order, p, false, f, bounded);
       return;
     case ViewKind::kSince: {
       int64_t t = view_tx_;
-      ScanMerged(order, p, false, [&](const Datom& d) { return d.tx <= t || f(d); });
+      ScanMerged(order, p, false, [&](const Datom& d) { return d.tx <= t || f(d); }, bounded);
       return;
     }
     case ViewKind::kHistory:
-      ScanMerged(order, p, true, f);
+      ScanMerged(order, p, true, f, bounded);
       return;
     case ViewKind::kAsOf: {
       // Resolve each (e, a, v) group: visible when an assertion has the latest tx <= T among the
@@ -277,7 +288,7 @@ void Db::Search(IndexOrder order, const Pattern& p,
           }
         }
         return true;
-      });
+      }, bounded);
       if (!stopped) flush();
       return;
     }
@@ -452,8 +463,19 @@ std::vector<Datom> Db::SeekDatoms(IndexOrder order, const std::vector<Value>& co
   ComponentsToPattern(*this, order, components, &p);
   const Field* fields = kOrderFields[static_cast<int>(order)];
   PrefixProbe probe{&p, fields, LeadingBound(p, fields)};
+  // Start at the components' position (the seek is a tree seek) and run to the end of the index;
+  // the first datoms of an as-of group may sort before the position, so filter by the probe.
   std::vector<Datom> out;
-  Search(order, Pattern{}, [&](const Datom& d) {
+  Pattern start;
+  for (int i = 0; i < probe.n && i < 3; ++i) {
+    switch (fields[i]) {
+      case Field::kE: start.e = p.e; break;
+      case Field::kA: start.a = p.a; break;
+      case Field::kV: start.v = p.v; break;
+      case Field::kTx: start.tx = p.tx; break;
+    }
+  }
+  ViewScan(order, start, false, [&](const Datom& d) {
     if (probe(d) >= 0) out.push_back(d);
     return true;
   });

@@ -115,7 +115,10 @@ class Db {
   int64_t view_tx_ = 0;
 
   void ScanMerged(IndexOrder order, const Pattern& p, bool include_temporal,
-                  const std::function<bool(const Datom&)>& f) const;
+                  const std::function<bool(const Datom&)>& f, bool bounded) const;
+  // Search's view logic; unbounded, it starts at p's prefix and runs to the end of the index.
+  void ViewScan(IndexOrder order, const Pattern& p, bool bounded,
+                const std::function<bool(const Datom&)>& f) const;
   int64_t ResolveTimePoint(const Value& t, bool for_since) const;
 };
 

@@ -308,7 +308,11 @@ class JsonGen {
     static const std::string kChars = "abcxyz-_.?!*0123456789";
     std::string s(1, static_cast<char>('a' + U(26)));
     for (uint64_t i = U(8); i > 0; --i) s.push_back(kChars[U(kChars.size())]);
-    if (U(2)) s += "/" + std::string(1, static_cast<char>('a' + U(26))) + std::to_string(U(100));
+    if (U(2)) {
+      s.push_back('/');
+      s.push_back(static_cast<char>('a' + U(26)));
+      s += std::to_string(U(100));
+    }
     return s;
   }
 
