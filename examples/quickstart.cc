@@ -49,7 +49,8 @@ int main() {
     std::string hist;
     for (const auto& d : conn->Db()->History()->Datoms(datahike::IndexOrder::kEavt,
                                                        {Value::Long(3), datahike::Kw("age")})) {
-      hist += " " + edn::ToString(Value::Vector({d.v, Value::Long(d.tx), Value::Bool(d.added)}));
+      hist.push_back(' ');
+      hist += edn::ToString(Value::Vector({d.v, Value::Long(d.tx), Value::Bool(d.added)}));
     }
     std::printf("history of Alice's age [v tx added]:%s\n", hist.c_str());
     conn->Release();

@@ -102,7 +102,7 @@ std::shared_ptr<Connection> Connection::Connect(const Value& config_value) {
 }
 
 Connection::Connection(std::shared_ptr<StoredDatabase> db) : db_(std::move(db)) {}
-Connection::~Connection() = default;
+Connection::~Connection() { Release(); }
 
 namespace {
 void CheckOpen(bool released, const StoredDatabase& db) {
@@ -143,6 +143,7 @@ int64_t Connection::Listen(std::function<void(const TxReport&)> callback) {
   CheckOpen(released_, *db_);
   int64_t key = db_->next_listener++;
   db_->listeners.emplace(key, std::move(callback));
+  listener_keys_.push_back(key);
   return key;
 }
 
@@ -151,7 +152,12 @@ bool Connection::Unlisten(int64_t key) {
   return db_->listeners.erase(key) > 0;
 }
 
-void Connection::Release() { released_ = true; }
+void Connection::Release() {
+  std::lock_guard<std::mutex> lock(db_->state_mu);
+  released_ = true;
+  for (int64_t key : listener_keys_) db_->listeners.erase(key);
+  listener_keys_.clear();
+}
 bool Connection::released() const { return released_; }
 
 }  // namespace datahike::api

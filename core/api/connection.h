@@ -9,6 +9,7 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <vector>
 
 #include "core/db/db.h"
 #include "core/tx/transact.h"
@@ -41,7 +42,7 @@ class Connection {
   int64_t Listen(std::function<void(const TxReport&)> callback);
   bool Unlisten(int64_t key);
 
-  // Closes the connection; later calls fail with kMisuse. Idempotent.
+  // Closes the connection and removes its listeners; later calls fail with kMisuse. Idempotent.
   void Release();
   bool released() const;
 
@@ -49,6 +50,7 @@ class Connection {
   explicit Connection(std::shared_ptr<StoredDatabase> db);
   std::shared_ptr<StoredDatabase> db_;
   std::atomic<bool> released_{false};
+  std::vector<int64_t> listener_keys_;  // guarded by the database's state mutex
 };
 
 }  // namespace datahike::api

@@ -138,6 +138,15 @@ TEST(Api, ListenersGetEveryReport) {
   EXPECT_FALSE(conn->Unlisten(key));
   conn->Transact(E("[{:a 3}]"));
   EXPECT_EQ(seen, (std::vector<int64_t>{536870913, 536870914}));
+  // Releasing a connection removes its listeners; other connections keep theirs.
+  auto other = api::Connection::Connect(cfg);
+  int other_calls = 0, released_calls = 0;
+  other->Listen([&](const TxReport&) { ++other_calls; });
+  conn->Listen([&](const TxReport&) { ++released_calls; });
+  conn->Release();
+  other->Transact(E("[{:a 4}]"));
+  EXPECT_EQ(other_calls, 1);
+  EXPECT_EQ(released_calls, 0);
   api::DeleteDatabase(cfg);
 }
 
