@@ -1,5 +1,7 @@
 #include <gtest/gtest.h>
 
+#include <random>
+
 #include "tests/core/test_util.h"
 
 namespace datahike::testing {
@@ -282,6 +284,89 @@ TEST(Transact, BulkTransactionAgreesAcrossIndices) {
   EXPECT_EQ(db->current().aevt.size(), 15000u);
   EXPECT_EQ(db->current().avet.size(), 10000u);  // :id and :age
   EXPECT_EQ(db->Datoms(IndexOrder::kAvet, {Kw("age"), Value::Long(42)}).size(), 50u);
+}
+
+}  // namespace
+}  // namespace datahike::testing
+
+namespace datahike::testing {
+namespace {
+
+// Random tx-data built from a small grammar of plausible and broken forms: every transaction either
+// succeeds or throws datahike::Error, never crashes, and a failure leaves the db as it was.
+TEST(Transact, RandomBadInputNeverCrashes) {
+  std::mt19937 rng(7);
+  auto pick = [&](std::initializer_list<const char*> xs) {
+    return std::string(*(xs.begin() + rng() % xs.size()));
+  };
+  auto scalar = [&]() {
+    return pick({"1", "-1", "0", "536870913", "\"s\"", ":k", ":db/ident", "nil", "true", "1.5", "1N",
+                 "1.5M", "[:name \"a\"]", "[:name]", "[]", "{}", "#{1}", "sym", "\"datomic.tx\"",
+                 ":db/current-tx", "#inst \"2020-01-01T00:00:00Z\"", "[1 2 3]", "{:a 1}"});
+  };
+  auto attr = [&]() {
+    return pick({":name", ":age", ":friend", ":tags", ":_friend", ":db/ident", ":db/valueType",
+                 ":db/cardinality", ":db/unique", ":db/isComponent", ":db/tupleAttrs", "\"str\"", "1",
+                 ":t", ":comp"});
+  };
+  auto op = [&]() {
+    return pick({":db/add", ":db/retract", ":db/retractEntity", ":db.fn/retractEntity", ":db/cas",
+                 ":db.fn/retractAttribute", ":db/purge", ":db.purge/entity", ":bogus", "1"});
+  };
+  DbPtr db = With(EmptyDb("{:name {:db/unique :db.unique/identity}"
+                          " :friend {:db/valueType :db.type/ref}"
+                          " :tags {:db/cardinality :db.cardinality/many}"
+                          " :comp {:db/valueType :db.type/ref :db/isComponent true}"
+                          " :t {:db/tupleAttrs [:name :age]}}"),
+                  "[{:db/id 1 :name \"a\" :age 1 :friend 2} {:db/id 2 :name \"b\"}]");
+  int ok = 0, failed = 0;
+  for (int i = 0; i < 3000; ++i) {
+    std::string tx = "[";
+    int items = 1 + rng() % 4;
+    for (int k = 0; k < items; ++k) {
+      switch (rng() % 3) {
+        case 0: {
+          tx.push_back('[');
+          tx += op();
+          int args = rng() % 5;
+          for (int j = 0; j < args; ++j) {
+            tx.push_back(' ');
+            tx += j == 1 ? attr() : scalar();
+          }
+          tx.push_back(']');
+          break;
+        }
+        case 1: {
+          tx += "{";
+          int keys = rng() % 4;
+          for (int j = 0; j < keys; ++j) {
+            tx += rng() % 3 == 0 ? std::string(":db/id") : attr();
+            tx.push_back(' ');
+            tx += scalar();
+            tx.push_back(' ');
+          }
+          tx += "}";
+          break;
+        }
+        default:
+          tx += scalar();
+      }
+      tx += " ";
+    }
+    tx += "]";
+    std::string before = Eavt(db);
+    try {
+      DbPtr next = Tx(db, tx).db_after;
+      ++ok;
+      if (rng() % 4 == 0) db = next;
+    } catch (const Error& e) {
+      ++failed;
+      EXPECT_FALSE(e.message().empty()) << tx;
+      EXPECT_EQ(Eavt(db), before) << tx;
+    }
+  }
+  EXPECT_GT(ok, 0);
+  EXPECT_GT(failed, 0);
 }
 
 }  // namespace
