@@ -236,6 +236,7 @@ class TxBuilder {
     tempids_ = seed;
     tempid_order_ = seed_order;
     tx_data_.clear();
+    aevt_ops_.clear();
     queued_tuples_.clear();
     dirty_schema_.clear();
     work_.clear();
@@ -328,15 +329,76 @@ class TxBuilder {
   // ------------------------------------------------------------------------------------------------
   // Index writes
 
+  // AEVT is not read while a transaction runs (only by the final schema checks), so its changes
+  // are collected and applied once, in index order, by FlushAevt: a bulk load into an empty index
+  // then builds it bottom-up instead of inserting datom by datom.
   void InsertCurrent(const Datom& d, const Attribute* attr) {
     eavt_->Insert(d);
-    aevt_->Insert(d);
+    aevt_ops_.emplace_back(d, true);
     if (attr != nullptr && attr->in_avet()) avet_->Insert(d);
   }
   void EraseCurrent(const Datom& d, const Attribute* attr) {
     eavt_->Erase(d);
-    aevt_->Erase(d);
+    aevt_ops_.emplace_back(d, false);
     if (attr != nullptr && attr->in_avet()) avet_->Erase(d);
+  }
+
+  void FlushAevt() {
+    if (aevt_ops_.empty()) return;
+    if (aevt_ops_.size() < 64) {  // a small transaction: apply in order, no sorting needed
+      for (const auto& [d, insert] : aevt_ops_) {
+        if (insert) {
+          aevt_->Insert(d);
+        } else {
+          aevt_->Erase(d);
+        }
+      }
+      aevt_ops_.clear();
+      return;
+    }
+    // Index order: bucket by attribute (ops arrive grouped by entity, so each bucket is usually
+    // already sorted), then order the buckets. Equal datoms keep their op order.
+    std::unordered_map<uint32_t, std::vector<uint32_t>> buckets;
+    for (uint32_t i = 0; i < aevt_ops_.size(); ++i) buckets[aevt_ops_[i].first.a].push_back(i);
+    std::vector<uint32_t> attrs;
+    attrs.reserve(buckets.size());
+    for (const auto& [a, ids] : buckets) attrs.push_back(a);
+    std::sort(attrs.begin(), attrs.end(), [](uint32_t x, uint32_t y) { return CompareAttr(x, y) < 0; });
+    auto before = [&](uint32_t x, uint32_t y) {
+      int c = AevtLess::Cmp(aevt_ops_[x].first, aevt_ops_[y].first);
+      return c < 0 || (c == 0 && x < y);
+    };
+    // The last op on each datom decides.
+    std::vector<std::pair<Datom, bool>> last;
+    last.reserve(aevt_ops_.size());
+    for (uint32_t a : attrs) {
+      std::vector<uint32_t>& ids = buckets[a];
+      if (!std::is_sorted(ids.begin(), ids.end(), before)) std::sort(ids.begin(), ids.end(), before);
+      for (uint32_t i : ids) {
+        auto& op = aevt_ops_[i];
+        if (!last.empty() && AevtLess::Cmp(last.back().first, op.first) == 0) {
+          last.back() = std::move(op);
+        } else {
+          last.push_back(std::move(op));
+        }
+      }
+    }
+    aevt_ops_.clear();
+    bool all_inserts = std::all_of(last.begin(), last.end(), [](const auto& x) { return x.second; });
+    if (aevt_->size() == 0 && all_inserts) {
+      std::vector<Datom> sorted;
+      sorted.reserve(last.size());
+      for (auto& x : last) sorted.push_back(std::move(x.first));
+      aevt_.emplace(AevtTree::FromSorted(std::move(sorted)).AsTransient());
+      return;
+    }
+    for (const auto& [d, insert] : last) {
+      if (insert) {
+        aevt_->Insert(d);
+      } else {
+        aevt_->Erase(d);
+      }
+    }
   }
   void InsertTemporal(const Datom& d, const Attribute* attr) {
     teavt_->Insert(d);
@@ -1325,6 +1387,7 @@ class TxBuilder {
         initial.push_back(FlushItem());
       }
     }
+    work_.reserve(initial.size() + 64);
     PushFront(std::move(initial));
     while (!work_.empty()) {
       WorkItem item = std::move(work_.back());
@@ -1349,6 +1412,7 @@ class TxBuilder {
     }
     FlushTuples();
     if (!dirty_schema_.empty()) RebuildSchema();
+    FlushAevt();
     ValidateSchemaChanges();
     return Finish(tx_meta);
   }
@@ -1381,6 +1445,7 @@ class TxBuilder {
   bool history_ = false;
   std::optional<EavtTree::Transient> eavt_, teavt_;
   std::optional<AevtTree::Transient> aevt_, taevt_;
+  std::vector<std::pair<Datom, bool>> aevt_ops_;  // pending AEVT changes: (datom, insert?)
   std::optional<AvetTree::Transient> avet_, tavet_;
   std::shared_ptr<const Schema> schema_;
   bool schema_owned_ = false;

@@ -371,3 +371,38 @@ TEST(Transact, RandomBadInputNeverCrashes) {
 
 }  // namespace
 }  // namespace datahike::testing
+
+namespace datahike::testing {
+namespace {
+
+// A large transaction on a non-empty db (AEVT changes applied in bulk): adds, replacements and
+// retractions, including add-then-retract of the same datom, leave AEVT equal to EAVT.
+TEST(Transact, LargeMixedTransactionKeepsAevtInStep) {
+  std::string init = "[";
+  for (int i = 1; i <= 200; ++i) {
+    init += "{:db/id " + std::to_string(i) + " :n " + std::to_string(i) + " :s \"x" +
+            std::to_string(i) + "\"}";
+  }
+  DbPtr db = With(EmptyDb(), init + "]");
+  std::string tx = "[";
+  for (int i = 1; i <= 200; ++i) {
+    std::string e = std::to_string(i);
+    if (i % 3 == 0) tx += "[:db/retractEntity " + e + "]";
+    if (i % 3 == 1) tx += "[:db/add " + e + " :n " + std::to_string(i * 10) + "]";
+    if (i % 3 == 2) tx += "[:db/add " + e + " :t 1] [:db/retract " + e + " :t 1]";
+  }
+  tx += "[:db/add 500 :n 5]]";
+  DbPtr after = With(db, tx);
+  auto eavt = after->Datoms(IndexOrder::kEavt, {});
+  auto aevt = after->Datoms(IndexOrder::kAevt, {});
+  ASSERT_EQ(eavt.size(), aevt.size());
+  std::sort(aevt.begin(), aevt.end(), EavtLess());
+  for (size_t i = 0; i < eavt.size(); ++i) EXPECT_EQ(EavtLess::Cmp(eavt[i], aevt[i]), 0);
+  EXPECT_EQ(Aevt(after, "[:n 1]"), "[[1 :n 10]]");
+  EXPECT_EQ(Aevt(after, "[:n 3]"), "[]");
+  EXPECT_EQ(Aevt(after, "[:t]"), "[]");
+  EXPECT_EQ(Aevt(after, "[:n 500]"), "[[500 :n 5]]");
+}
+
+}  // namespace
+}  // namespace datahike::testing
