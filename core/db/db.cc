@@ -1,6 +1,7 @@
 #include "core/db/db.h"
 
 #include <algorithm>
+#include <unordered_map>
 
 #include "core/value/edn.h"
 #include "core/value/error.h"
@@ -112,6 +113,81 @@ void MergeTrees(const Tree& a, const Tree& b, const PrefixProbe& probe, const Pa
 
 }  // namespace
 
+AevtTree ApplyAevtOps(const AevtTree& base, std::vector<std::pair<Datom, bool>> ops) {
+  if (ops.empty()) return base;
+  if (ops.size() < 64) {  // a few ops: apply in order, no sorting needed
+    auto t = base.AsTransient();
+    for (const auto& [d, insert] : ops) {
+      if (insert) {
+        t.Insert(d);
+      } else {
+        t.Erase(d);
+      }
+    }
+    return t.Persistent();
+  }
+  // Index order: bucket by attribute (ops arrive grouped by entity, so each bucket is usually
+  // already sorted), then order the buckets. Equal datoms keep their op order.
+  std::unordered_map<uint32_t, std::vector<uint32_t>> buckets;
+  for (uint32_t i = 0; i < ops.size(); ++i) buckets[ops[i].first.a].push_back(i);
+  std::vector<uint32_t> attrs;
+  attrs.reserve(buckets.size());
+  for (const auto& [a, ids] : buckets) attrs.push_back(a);
+  std::sort(attrs.begin(), attrs.end(), [](uint32_t x, uint32_t y) { return CompareAttr(x, y) < 0; });
+  auto before = [&](uint32_t x, uint32_t y) {
+    int c = AevtLess::Cmp(ops[x].first, ops[y].first);
+    return c < 0 || (c == 0 && x < y);
+  };
+  // The last op on each datom decides.
+  std::vector<std::pair<Datom, bool>> last;
+  last.reserve(ops.size());
+  for (uint32_t a : attrs) {
+    std::vector<uint32_t>& ids = buckets[a];
+    if (!std::is_sorted(ids.begin(), ids.end(), before)) std::sort(ids.begin(), ids.end(), before);
+    for (uint32_t i : ids) {
+      auto& op = ops[i];
+      if (!last.empty() && AevtLess::Cmp(last.back().first, op.first) == 0) {
+        last.back() = std::move(op);
+      } else {
+        last.push_back(std::move(op));
+      }
+    }
+  }
+  bool all_inserts = std::all_of(last.begin(), last.end(), [](const auto& x) { return x.second; });
+  if (base.empty() && all_inserts) {
+    std::vector<Datom> sorted;
+    sorted.reserve(last.size());
+    for (auto& x : last) sorted.push_back(std::move(x.first));
+    return AevtTree::FromSorted(std::move(sorted));
+  }
+  auto t = base.AsTransient();
+  for (const auto& [d, insert] : last) {
+    if (insert) {
+      t.Insert(d);
+    } else {
+      t.Erase(d);
+    }
+  }
+  return t.Persistent();
+}
+
+const AevtTree& LazyAevt::tree() const {
+  State& s = *state_;
+  if (s.applied.load(std::memory_order_acquire)) return s.result;
+  std::call_once(s.once, [&s] {
+    std::vector<const AevtPending*> chain;
+    for (const AevtPending* b = s.pending.get(); b != nullptr; b = b->prev.get()) chain.push_back(b);
+    std::vector<std::pair<Datom, bool>> ops;
+    ops.reserve(s.pending ? s.pending->total : 0);
+    for (auto it = chain.rbegin(); it != chain.rend(); ++it) {
+      ops.insert(ops.end(), (*it)->ops.begin(), (*it)->ops.end());
+    }
+    s.result = ApplyAevtOps(s.base, std::move(ops));
+    s.applied.store(true, std::memory_order_release);
+  });
+  return s.result;
+}
+
 DbPtr Db::Empty(const Config& config, const Value& schema_map, bool storeless) {
   auto db = std::shared_ptr<Db>(new Db());
   db->config_ = config;
@@ -150,7 +226,7 @@ int64_t Db::ResolveTimePoint(const Value& t, bool /*for_since*/) const {
     int64_t best = kTx0;
     Pattern p;
     p.a = InternKeyword("db/txInstant")->id;
-    ScanTree(current_.aevt, PrefixProbe{&p, kOrderFields[1], 1}, p, [&](const Datom& d) {
+    ScanTree(current_.aevt.tree(), PrefixProbe{&p, kOrderFields[1], 1}, p, [&](const Datom& d) {
       if (d.v.type() == Type::kInstant && d.v.as_instant() <= t.as_instant()) {
         best = std::max(best, d.e);
       }
@@ -215,9 +291,10 @@ void Db::ScanMerged(IndexOrder order, const Pattern& p, bool include_temporal,
       return;
     case IndexOrder::kAevt:
       if (include_temporal) {
-        MergeTrees<AevtTree, AevtLess>(current_.aevt, temporal_.aevt, probe, p, f, bounded);
+        MergeTrees<AevtTree, AevtLess>(current_.aevt.tree(), temporal_.aevt.tree(), probe, p, f,
+                                       bounded);
       } else {
-        ScanTree(current_.aevt, probe, p, f, bounded);
+        ScanTree(current_.aevt.tree(), probe, p, f, bounded);
       }
       return;
     case IndexOrder::kAvet:

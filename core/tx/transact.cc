@@ -221,12 +221,11 @@ class TxBuilder {
   void Reset(const TempidMap& seed, const std::vector<Value>& seed_order) {
     const Db& db = *before_;
     eavt_.emplace(db.current_.eavt.AsTransient());
-    aevt_.emplace(db.current_.aevt.AsTransient());
     avet_.emplace(db.current_.avet.AsTransient());
     history_ = db.config_.keep_history;
     if (history_) {
       teavt_.emplace(db.temporal_.eavt.AsTransient());
-      taevt_.emplace(db.temporal_.aevt.AsTransient());
+      taevt_.emplace(db.temporal_.aevt.tree().AsTransient());
       tavet_.emplace(db.temporal_.avet.AsTransient());
     }
     schema_ = db.schema_;
@@ -237,6 +236,7 @@ class TxBuilder {
     tempid_order_ = seed_order;
     tx_data_.clear();
     aevt_ops_.clear();
+    aevt_applied_.reset();
     queued_tuples_.clear();
     dirty_schema_.clear();
     work_.clear();
@@ -343,63 +343,43 @@ class TxBuilder {
     if (attr != nullptr && attr->in_avet()) avet_->Erase(d);
   }
 
-  void FlushAevt() {
-    if (aevt_ops_.empty()) return;
-    if (aevt_ops_.size() < 64) {  // a small transaction: apply in order, no sorting needed
-      for (const auto& [d, insert] : aevt_ops_) {
-        if (insert) {
-          aevt_->Insert(d);
-        } else {
-          aevt_->Erase(d);
-        }
-      }
+  // The in-progress AEVT with this transaction's changes applied (for the schema checks at the
+  // end). Computed once; Finish then uses it.
+  const AevtTree& InProgressAevt() {
+    if (!aevt_applied_) {
+      aevt_applied_.emplace(ApplyAevtOps(before_->current_.aevt.tree(), std::move(aevt_ops_)));
       aevt_ops_.clear();
-      return;
     }
-    // Index order: bucket by attribute (ops arrive grouped by entity, so each bucket is usually
-    // already sorted), then order the buckets. Equal datoms keep their op order.
-    std::unordered_map<uint32_t, std::vector<uint32_t>> buckets;
-    for (uint32_t i = 0; i < aevt_ops_.size(); ++i) buckets[aevt_ops_[i].first.a].push_back(i);
-    std::vector<uint32_t> attrs;
-    attrs.reserve(buckets.size());
-    for (const auto& [a, ids] : buckets) attrs.push_back(a);
-    std::sort(attrs.begin(), attrs.end(), [](uint32_t x, uint32_t y) { return CompareAttr(x, y) < 0; });
-    auto before = [&](uint32_t x, uint32_t y) {
-      int c = AevtLess::Cmp(aevt_ops_[x].first, aevt_ops_[y].first);
-      return c < 0 || (c == 0 && x < y);
-    };
-    // The last op on each datom decides.
-    std::vector<std::pair<Datom, bool>> last;
-    last.reserve(aevt_ops_.size());
-    for (uint32_t a : attrs) {
-      std::vector<uint32_t>& ids = buckets[a];
-      if (!std::is_sorted(ids.begin(), ids.end(), before)) std::sort(ids.begin(), ids.end(), before);
-      for (uint32_t i : ids) {
-        auto& op = aevt_ops_[i];
-        if (!last.empty() && AevtLess::Cmp(last.back().first, op.first) == 0) {
-          last.back() = std::move(op);
-        } else {
-          last.push_back(std::move(op));
-        }
-      }
-    }
-    aevt_ops_.clear();
-    bool all_inserts = std::all_of(last.begin(), last.end(), [](const auto& x) { return x.second; });
-    if (aevt_->size() == 0 && all_inserts) {
-      std::vector<Datom> sorted;
-      sorted.reserve(last.size());
-      for (auto& x : last) sorted.push_back(std::move(x.first));
-      aevt_.emplace(AevtTree::FromSorted(std::move(sorted)).AsTransient());
-      return;
-    }
-    for (const auto& [d, insert] : last) {
-      if (insert) {
-        aevt_->Insert(d);
-      } else {
-        aevt_->Erase(d);
-      }
-    }
+    return *aevt_applied_;
   }
+
+  // The AEVT of the new Db: this transaction's changes pending on top of the old ones while the
+  // chain is short, else applied.
+  LazyAevt NewAevt() {
+    constexpr size_t kMaxDepth = 64, kMaxOps = 4096;
+    if (aevt_applied_) return LazyAevt(std::move(*aevt_applied_));
+    const LazyAevt& old = before_->current_.aevt;
+    if (aevt_ops_.empty()) return old;
+    if (aevt_ops_.size() >= 64) return LazyAevt(ApplyAevtOps(old.tree(), std::move(aevt_ops_)));
+    auto batch = std::make_shared<AevtPending>();
+    batch->total = aevt_ops_.size();
+    batch->ops = std::move(aevt_ops_);
+    AevtTree base;
+    if (old.has_pending()) {
+      const auto& prev = old.pending();
+      if (prev->depth + 1 > kMaxDepth || prev->total + batch->total > kMaxOps) {
+        return LazyAevt(ApplyAevtOps(old.tree(), std::move(batch->ops)));
+      }
+      batch->prev = prev;
+      batch->depth = prev->depth + 1;
+      batch->total += prev->total;
+      base = old.base();
+    } else {
+      base = old.tree();
+    }
+    return LazyAevt(std::move(base), std::move(batch));
+  }
+
   void InsertTemporal(const Datom& d, const Attribute* attr) {
     teavt_->Insert(d);
     taevt_->Insert(d);
@@ -741,7 +721,7 @@ class TxBuilder {
 
   bool AttrHasData(uint32_t a, bool include_history) {
     AProbe probe{a};
-    auto it = aevt_->Seek(probe);
+    auto it = InProgressAevt().Seek(probe);
     if (it.Valid() && probe(*it) == 0) return true;
     if (include_history && history_) {
       auto ht = taevt_->Seek(probe);
@@ -809,7 +789,7 @@ class TxBuilder {
   bool HasMultiValuedEntity(uint32_t a) {
     AProbe probe{a};
     int64_t last = 0;
-    for (auto it = aevt_->Seek(probe); it.Valid() && probe(*it) == 0; it.Next()) {
+    for (auto it = InProgressAevt().Seek(probe); it.Valid() && probe(*it) == 0; it.Next()) {
       if (it->e == last) return true;
       last = it->e;
     }
@@ -821,7 +801,9 @@ class TxBuilder {
   void Backfill(uint32_t a, const Attribute* attr) {
     AProbe probe{a};
     std::vector<Datom> cur, hist;
-    for (auto it = aevt_->Seek(probe); it.Valid() && probe(*it) == 0; it.Next()) cur.push_back(*it);
+    for (auto it = InProgressAevt().Seek(probe); it.Valid() && probe(*it) == 0; it.Next()) {
+      cur.push_back(*it);
+    }
     if (history_) {
       for (auto it = taevt_->Seek(probe); it.Valid() && probe(*it) == 0; it.Next()) {
         hist.push_back(*it);
@@ -1412,7 +1394,6 @@ class TxBuilder {
     }
     FlushTuples();
     if (!dirty_schema_.empty()) RebuildSchema();
-    FlushAevt();
     ValidateSchemaChanges();
     return Finish(tx_meta);
   }
@@ -1420,11 +1401,11 @@ class TxBuilder {
   TxReport Finish(const Value& tx_meta) {
     auto after = std::shared_ptr<Db>(new Db(*before_));
     after->current_.eavt = eavt_->Persistent();
-    after->current_.aevt = aevt_->Persistent();
+    after->current_.aevt = NewAevt();
     after->current_.avet = avet_->Persistent();
     if (history_) {
       after->temporal_.eavt = teavt_->Persistent();
-      after->temporal_.aevt = taevt_->Persistent();
+      after->temporal_.aevt = LazyAevt(taevt_->Persistent());
       after->temporal_.avet = tavet_->Persistent();
     }
     after->schema_ = schema_;
@@ -1444,7 +1425,8 @@ class TxBuilder {
   int64_t now_;
   bool history_ = false;
   std::optional<EavtTree::Transient> eavt_, teavt_;
-  std::optional<AevtTree::Transient> aevt_, taevt_;
+  std::optional<AevtTree::Transient> taevt_;
+  std::optional<AevtTree> aevt_applied_;  // set once InProgressAevt has run
   std::vector<std::pair<Datom, bool>> aevt_ops_;  // pending AEVT changes: (datom, insert?)
   std::optional<AvetTree::Transient> avet_, tavet_;
   std::shared_ptr<const Schema> schema_;
