@@ -1,5 +1,6 @@
 #include <gtest/gtest.h>
 
+#include <mutex>
 #include <random>
 #include <thread>
 
@@ -159,15 +160,22 @@ TEST(Entity, TouchedMapOrNil) {
 }
 
 TEST(Db, ReadersOnHeldValuesWhileAWriterTransacts) {
-  std::atomic<std::shared_ptr<const Db>> latest{EmptyDb("{:n {:db/index true}}")};
+  // The writer publishes each new value here (a mutex-guarded pointer, as a connection does).
+  std::mutex mu;
+  DbPtr published = EmptyDb("{:n {:db/index true}}");
+  auto load = [&] {
+    std::lock_guard<std::mutex> lock(mu);
+    return published;
+  };
   std::atomic<bool> done{false};
   std::thread writer([&] {
-    DbPtr db = latest.load();
+    DbPtr db = load();
     for (int i = 0; i < 2000; ++i) {
       // Each transaction adds two datoms on one entity: readers must see both or neither.
       db = With(db, "[{:db/id " + std::to_string(i + 1) + " :n " + std::to_string(i) + " :m " +
                         std::to_string(i) + "}]");
-      latest.store(db);
+      std::lock_guard<std::mutex> lock(mu);
+      published = db;
     }
     done = true;
   });
@@ -175,7 +183,7 @@ TEST(Db, ReadersOnHeldValuesWhileAWriterTransacts) {
   for (int r = 0; r < 2; ++r) {
     readers.emplace_back([&] {
       while (!done) {
-        DbPtr db = latest.load();
+        DbPtr db = load();
         size_t n = db->Datoms(IndexOrder::kAevt, {Kw("n")}).size();
         size_t m = db->Datoms(IndexOrder::kAevt, {Kw("m")}).size();
         ASSERT_EQ(n, m);
@@ -187,7 +195,7 @@ TEST(Db, ReadersOnHeldValuesWhileAWriterTransacts) {
   }
   writer.join();
   for (auto& t : readers) t.join();
-  EXPECT_EQ(latest.load()->max_eid(), 2000);
+  EXPECT_EQ(load()->max_eid(), 2000);
 }
 
 TEST(Db, RandomTransactionsKeepIndicesConsistent) {
