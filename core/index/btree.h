@@ -321,6 +321,13 @@ class PersistentTree {
       assert(edit_ != 0 && "use of an ended Transient");
       return PersistentTree(root_, size_, source_).Begin();
     }
+    // The first element with probe(e) >= 0 (see Seek), or nullptr; no cursor is built. The pointer
+    // is invalidated by the next Insert or Erase.
+    template <class Probe>
+    const T* First(Probe probe) const {
+      assert(edit_ != 0 && "use of an ended Transient");
+      return FirstIn(root_.get(), source_.get(), probe);
+    }
     // Ends the transient and returns its contents as a persistent version. Any later use of this
     // Transient is a programmer error.
     PersistentTree Persistent() {
@@ -589,6 +596,21 @@ class PersistentTree {
     auto it = std::lower_bound(n->keys_.begin(), n->keys_.end(), x, Less());
     if (it == n->keys_.end() || Less()(x, *it)) return nullptr;
     return &*it;
+  }
+
+  // The first element with probe(e) >= 0 under node n, or nullptr. A branch key is the maximum of
+  // its child's subtree, so the first child whose key is not before the target holds the answer.
+  template <class Probe>
+  static const T* FirstIn(const Node* n, const NodeSource* source, Probe& probe) {
+    if (n == nullptr) return nullptr;
+    auto before = [&](const T& e) { return probe(e) < 0; };
+    while (!n->leaf_) {
+      auto it = std::partition_point(n->keys_.begin(), n->keys_.end(), before);
+      if (it == n->keys_.end()) return nullptr;
+      n = LoadChild(n->children_[static_cast<size_t>(it - n->keys_.begin())], source);
+    }
+    auto it = std::partition_point(n->keys_.begin(), n->keys_.end(), before);
+    return it == n->keys_.end() ? nullptr : &*it;
   }
 
   // The first element e with !before(e); `before` is monotone (true, then false, in tree order).

@@ -259,14 +259,14 @@ class TxBuilder {
   // Reads of the in-progress state
 
   std::optional<Datom> FindEa(int64_t e, uint32_t a) {
-    auto it = eavt_->Seek(EaProbe{e, a});
-    if (it.Valid() && it->e == e && it->a == a) return *it;
+    const Datom* d = eavt_->First(EaProbe{e, a});
+    if (d != nullptr && d->e == e && d->a == a) return *d;
     return std::nullopt;
   }
   std::optional<Datom> FindEav(int64_t e, uint32_t a, const Value& v) {
     EavProbe probe{e, a, &v};
-    auto it = eavt_->Seek(probe);
-    if (it.Valid() && probe(*it) == 0) return *it;
+    const Datom* d = eavt_->First(probe);
+    if (d != nullptr && probe(*d) == 0) return *d;
     return std::nullopt;
   }
   std::vector<Datom> AllEa(int64_t e, uint32_t a) {
@@ -278,8 +278,8 @@ class TxBuilder {
   // First datom of attribute a with value v in AVET (a must be in AVET), or none.
   std::optional<Datom> FindAv(uint32_t a, const Value& v) {
     AvProbe probe{a, &v};
-    auto it = avet_->Seek(probe);
-    if (it.Valid() && probe(*it) == 0) return *it;
+    const Datom* d = avet_->First(probe);
+    if (d != nullptr && probe(*d) == 0) return *d;
     return std::nullopt;
   }
 

@@ -14,6 +14,7 @@
 #include <atomic>
 #include <cstddef>
 #include <cstdint>
+#include <cstring>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -197,12 +198,7 @@ class Value {
   bool is_inline() const { return (inline_len_ & kInlineFlag) != 0; }
   bool is_heap() const { return HeapType(type_) && !is_inline(); }
   const char* inline_data() const { return reinterpret_cast<const char*>(this) + 2; }
-  void CopyRaw(const Value& o) noexcept {
-    type_ = o.type_;
-    inline_len_ = o.inline_len_;
-    for (int i = 0; i < 6; ++i) inline_head_[i] = o.inline_head_[i];
-    bits_ = o.bits_;
-  }
+  void CopyRaw(const Value& o) noexcept { std::memcpy(static_cast<void*>(this), &o, sizeof(Value)); }
   void Clear() noexcept {
     type_ = Type::kNil;
     inline_len_ = 0;
