@@ -21,6 +21,7 @@
 #include <vector>
 
 #include "core/value/error.h"
+#include "core/value/text_internal.h"
 
 namespace datahike::edn {
 namespace {
@@ -70,12 +71,12 @@ inline bool IsTerm(char c) { return kClass[static_cast<uint8_t>(c)] & kTerm; }
 inline bool IsSym(char c) { return kClass[static_cast<uint8_t>(c)] & kSym; }
 inline bool IsDigit(char c) { return kClass[static_cast<uint8_t>(c)] & kDigit; }
 
-inline int HexValue(char c) {
-  if (c >= '0' && c <= '9') return c - '0';
-  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-  return -1;
-}
+using text_internal::AppendUtf8;
+using text_internal::DecodeUtf8;
+using text_internal::HexValue;
+using text_internal::InternCached;
+using text_internal::NamedCache;
+using text_internal::OutOfRangeDouble;
 
 // Value of an alphanumeric digit in radix up to 36, or -1.
 inline int DigitValue(char c) {
@@ -83,58 +84,6 @@ inline int DigitValue(char c) {
   if (c >= 'a' && c <= 'z') return c - 'a' + 10;
   if (c >= 'A' && c <= 'Z') return c - 'A' + 10;
   return -1;
-}
-
-// Appends the UTF-8 encoding of cp (REQUIRES: cp <= 0x10FFFF).
-void AppendUtf8(uint32_t cp, std::string& out) {
-  if (cp < 0x80) {
-    out.push_back(static_cast<char>(cp));
-  } else if (cp < 0x800) {
-    out.push_back(static_cast<char>(0xC0 | (cp >> 6)));
-    out.push_back(static_cast<char>(0x80 | (cp & 0x3F)));
-  } else if (cp < 0x10000) {
-    out.push_back(static_cast<char>(0xE0 | (cp >> 12)));
-    out.push_back(static_cast<char>(0x80 | ((cp >> 6) & 0x3F)));
-    out.push_back(static_cast<char>(0x80 | (cp & 0x3F)));
-  } else {
-    out.push_back(static_cast<char>(0xF0 | (cp >> 18)));
-    out.push_back(static_cast<char>(0x80 | ((cp >> 12) & 0x3F)));
-    out.push_back(static_cast<char>(0x80 | ((cp >> 6) & 0x3F)));
-    out.push_back(static_cast<char>(0x80 | (cp & 0x3F)));
-  }
-}
-
-// Decodes one well-formed UTF-8 code point at [p, end); returns its length in bytes, 0 if malformed.
-int DecodeUtf8(const char* p, const char* end, uint32_t* cp) {
-  const auto b0 = static_cast<uint8_t>(p[0]);
-  if (b0 < 0x80) {
-    *cp = b0;
-    return 1;
-  }
-  int len;
-  uint32_t c;
-  if ((b0 & 0xE0) == 0xC0) {
-    len = 2;
-    c = b0 & 0x1F;
-  } else if ((b0 & 0xF0) == 0xE0) {
-    len = 3;
-    c = b0 & 0x0F;
-  } else if ((b0 & 0xF8) == 0xF0) {
-    len = 4;
-    c = b0 & 0x07;
-  } else {
-    return 0;
-  }
-  if (end - p < len) return 0;
-  for (int i = 1; i < len; ++i) {
-    const auto b = static_cast<uint8_t>(p[i]);
-    if ((b & 0xC0) != 0x80) return 0;
-    c = (c << 6) | (b & 0x3F);
-  }
-  static constexpr uint32_t kMin[5] = {0, 0, 0x80, 0x800, 0x10000};
-  if (c < kMin[len] || c > 0x10FFFF || (c >= 0xD800 && c <= 0xDFFF)) return 0;
-  *cp = c;
-  return len;
 }
 
 // ---------------------------------------------------------------------------------------------------
@@ -335,62 +284,6 @@ bool ParseUuid(std::string_view s, Uuid* u) {
 }
 
 // ---------------------------------------------------------------------------------------------------
-// Keyword and symbol interning through a per-thread direct-mapped cache: the global intern table is
-// shared and locked, while a transaction file repeats the same few attribute names many times.
-// Interned entries are never freed, so cached pointers stay valid for the life of the process.
-
-constexpr size_t kNamedCacheSize = 2048;  // power of two; 32 KB per thread for both kinds
-struct NamedCache {
-  const Named* slots[2][kNamedCacheSize];  // [0] symbols, [1] keywords
-};
-thread_local NamedCache tl_named_cache;
-
-inline uint64_t Load64(const char* p) {
-  uint64_t v;
-  std::memcpy(&v, p, 8);
-  return v;
-}
-inline uint64_t Load32(const char* p) {
-  uint32_t v;
-  std::memcpy(&v, p, 4);
-  return v;
-}
-
-// A fast hash of a short name (8 bytes at a time), good enough for a direct-mapped cache.
-inline uint64_t NameHash(std::string_view t) {
-  constexpr uint64_t kMul = 0x9E3779B97F4A7C15ull;
-  const char* p = t.data();
-  const size_t n = t.size();
-  uint64_t h = n * kMul;
-  if (n >= 8) {
-    for (size_t i = 0; i + 8 < n; i += 8) h = (h ^ Load64(p + i)) * kMul;
-    h = (h ^ Load64(p + n - 8)) * 0xC4CEB9FE1A85EC53ull;
-  } else if (n >= 4) {
-    h = (h ^ (Load32(p) << 32 | Load32(p + n - 4))) * 0xC4CEB9FE1A85EC53ull;
-  } else if (n > 0) {
-    h = (h ^ (uint64_t{static_cast<uint8_t>(p[0])} << 16 |
-              uint64_t{static_cast<uint8_t>(p[n >> 1])} << 8 | static_cast<uint8_t>(p[n - 1]))) *
-        0xC4CEB9FE1A85EC53ull;
-  }
-  return h ^ (h >> 29);
-}
-
-// `cache` is this thread's tl_named_cache (looked up once per read: thread_local access is not free
-// in shared libraries).
-const Named* InternCached(NamedCache* cache, std::string_view text, bool keyword) {
-  const uint64_t h = NameHash(text);
-  const Named*& slot = cache->slots[keyword ? 1 : 0][(h ^ (h >> 17)) & (kNamedCacheSize - 1)];
-  const Named* n = slot;
-  if (n != nullptr && n->full.size() == text.size() &&
-      std::memcmp(n->full.data(), text.data(), text.size()) == 0) {
-    return n;
-  }
-  n = keyword ? InternKeyword(text) : InternSymbol(text);
-  slot = n;
-  return n;
-}
-
-// ---------------------------------------------------------------------------------------------------
 // Integers in any radix: returns a long when the value fits (and !force_big), else a bigint.
 // `digits` are valid digits of `radix`.
 
@@ -444,40 +337,6 @@ Value RadixInteger(bool neg, std::string_view digits, unsigned radix, bool force
   return Value::BigInt(dec);
 }
 
-// Converts a decimal floating literal (no sign '+', no suffix) that std::from_chars reported out of
-// range to ±infinity or ±0.
-double OutOfRangeDouble(std::string_view t) {
-  const bool neg = !t.empty() && t[0] == '-';
-  if (neg) t.remove_prefix(1);
-  int64_t exp10 = 0;
-  const size_t e = t.find_first_of("eE");
-  if (e != std::string_view::npos) {
-    std::string_view x = t.substr(e + 1);
-    bool eneg = false;
-    if (!x.empty() && (x[0] == '+' || x[0] == '-')) {
-      eneg = x[0] == '-';
-      x.remove_prefix(1);
-    }
-    for (char c : x) exp10 = std::min<int64_t>(exp10 * 10 + (c - '0'), int64_t{1} << 40);
-    if (eneg) exp10 = -exp10;
-    t = t.substr(0, e);
-  }
-  // Magnitude: position of the first non-zero digit relative to the decimal point.
-  const size_t dot = t.find('.');
-  const std::string_view ip = t.substr(0, dot);
-  const size_t nz = ip.find_first_not_of('0');
-  if (nz != std::string_view::npos) {
-    exp10 += static_cast<int64_t>(ip.size() - nz);
-  } else if (dot != std::string_view::npos) {
-    const std::string_view fp = t.substr(dot + 1);
-    const size_t fnz = fp.find_first_not_of('0');
-    if (fnz == std::string_view::npos) return neg ? -0.0 : 0.0;
-    exp10 -= static_cast<int64_t>(fnz);
-  }
-  const double mag = exp10 > 0 ? std::numeric_limits<double>::infinity() : 0.0;
-  return neg ? -mag : mag;
-}
-
 // ---------------------------------------------------------------------------------------------------
 // The reader.
 
@@ -485,7 +344,7 @@ class Reader {
  public:
   explicit Reader(std::string_view text)
       : begin_(text.data()), p_(text.data()), end_(text.data() + text.size()),
-        cache_(&tl_named_cache) {}
+        cache_(text_internal::ThisThreadNamedCache()) {}
 
   // Reads the next complete top-level form into *out; false at the end of the input. The parse is
   // iterative: open collections, #_, ' and tags are frames on an explicit stack, so hostile nesting
@@ -564,18 +423,7 @@ class Reader {
   }
 
   // "line L, column C" of a position (1-based; columns count code points).
-  std::string Where(const char* at) const {
-    size_t line = 1, column = 1;
-    for (const char* q = begin_; q < at; ++q) {
-      if (*q == '\n') {
-        ++line;
-        column = 1;
-      } else if ((static_cast<uint8_t>(*q) & 0xC0) != 0x80) {
-        ++column;  // count code points, not UTF-8 continuation bytes
-      }
-    }
-    return "line " + std::to_string(line) + ", column " + std::to_string(column);
-  }
+  std::string Where(const char* at) const { return text_internal::LineColumn(begin_, at); }
 
  private:
   struct Frame {
@@ -769,19 +617,10 @@ class Reader {
         case 'b': scratch_.push_back('\b'); break;
         case 'f': scratch_.push_back('\f'); break;
         case 'u': {
-          uint32_t cp = ReadHex4(esc);
-          if (cp >= 0xD800 && cp <= 0xDBFF) {
-            if (end_ - p_ >= 2 && p_[0] == '\\' && p_[1] == 'u') {
-              const char* esc2 = p_;
-              p_ += 2;
-              const uint32_t lo = ReadHex4(esc2);
-              if (lo < 0xDC00 || lo > 0xDFFF) Fail(esc, "unpaired UTF-16 surrogate in \\u escape");
-              cp = 0x10000 + ((cp - 0xD800) << 10) + (lo - 0xDC00);
-            } else {
-              Fail(esc, "unpaired UTF-16 surrogate in \\u escape");
-            }
-          } else if (cp >= 0xDC00 && cp <= 0xDFFF) {
-            Fail(esc, "unpaired UTF-16 surrogate in \\u escape");
+          uint32_t cp;
+          const char* err_at;
+          if (const char* why = text_internal::DecodeUnicodeEscape(esc, &p_, end_, &cp, &err_at)) {
+            Fail(err_at, why);
           }
           AppendUtf8(cp, scratch_);
           break;
@@ -801,19 +640,6 @@ class Reader {
     }
     ++p_;
     return Value::String(scratch_);
-  }
-
-  // Reads the 4 hex digits of a \u escape (p_ is after the 'u').
-  uint32_t ReadHex4(const char* esc) {
-    if (end_ - p_ < 4) Fail(esc, "invalid \\u escape (expected 4 hex digits)");
-    uint32_t v = 0;
-    for (int k = 0; k < 4; ++k) {
-      const int h = HexValue(p_[k]);
-      if (h < 0) Fail(esc, "invalid \\u escape (expected 4 hex digits)");
-      v = v << 4 | static_cast<uint32_t>(h);
-    }
-    p_ += 4;
-    return v;
   }
 
   // ------------------------------------------------------------------------------------------------
@@ -1112,12 +938,7 @@ class Reader {
   __attribute__((noinline)) Value BigDecimalInteger(bool neg, std::string_view digits, bool big) {
     const char* from = neg ? digits.data() - 1 : digits.data();  // include the '-' sign
     const std::string_view text(from, static_cast<size_t>(digits.data() + digits.size() - from));
-    if (!big) {
-      int64_t n;
-      const auto r = std::from_chars(text.data(), text.data() + text.size(), n);
-      if (r.ec == std::errc() && r.ptr == text.data() + text.size()) return Value::Long(n);
-    }
-    return Value::BigInt(text);
+    return big ? Value::BigInt(text) : text_internal::DecimalInteger(text);
   }
 
   // s: first digit (after the sign); d: first non-digit; e: token end.
@@ -1195,13 +1016,7 @@ void AppendDouble(double d, std::string& out) {
     out += d > 0 ? "##Inf" : "##-Inf";
     return;
   }
-  char buf[40];
-  const auto r = std::to_chars(buf, buf + sizeof buf, d);  // shortest round-trip representation
-  out.append(buf, r.ptr);
-  for (const char* q = buf; q < r.ptr; ++q) {
-    if (*q == '.' || *q == 'e') return;
-  }
-  out += ".0";
+  text_internal::AppendFiniteDouble(d, out);
 }
 
 void AppendPadded(int64_t v, int width, std::string& out) {

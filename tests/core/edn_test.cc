@@ -18,6 +18,7 @@
 #include <vector>
 
 #include "core/value/error.h"
+#include "tests/core/value_gen.h"
 
 namespace datahike {
 namespace {
@@ -917,12 +918,7 @@ TEST(EdnFuzz, RandomBytes) {
   const std::string alphabet = "()[]{}#_\"\\;:,'/.+-0123456789eEMNxr abcnultrfsu\n\t{}#{}##InfNaN@^`~";
   int ok = 0;
   for (int i = 0; i < 100000; ++i) {
-    std::string s;
-    const size_t n = rng() % 40;
-    for (size_t k = 0; k < n; ++k) {
-      s.push_back(rng() % 4 == 0 ? static_cast<char>(rng() % 256) : alphabet[rng() % alphabet.size()]);
-    }
-    ok += ReadSafely(s);
+    ok += ReadSafely(testutil::RandomText(rng, alphabet, 40, 4));
   }
   EXPECT_GT(ok, 0);
 }
@@ -932,19 +928,7 @@ TEST(EdnFuzz, TruncationsAndMutationsOfValidText) {
   std::mt19937_64 rng(4243);
   for (int i = 0; i < 1500; ++i) {
     const std::string text = P(gen.Any(4));
-    for (size_t cut = 0; cut < text.size(); cut += 1 + text.size() / 16) {
-      ReadSafely(std::string_view(text).substr(0, cut));
-    }
-    for (int m = 0; m < 8 && !text.empty(); ++m) {
-      std::string t = text;
-      const size_t at = rng() % t.size();
-      switch (rng() % 3) {
-        case 0: t[at] = static_cast<char>(rng() % 256); break;
-        case 1: t.erase(at, 1 + rng() % 3); break;
-        default: t.insert(at, 1, "()[]{}#\"\\:;'"[rng() % 12]); break;
-      }
-      ReadSafely(t);
-    }
+    testutil::ReadTruncationsAndMutations(text, "()[]{}#\"\\:;'", rng, ReadSafely);
   }
 }
 
