@@ -212,7 +212,7 @@ DbPtr Db::Empty(const Config& config, const Value& schema_map, bool storeless) {
 // ---------------------------------------------------------------------------------------------------
 // Views
 
-int64_t Db::ResolveTimePoint(const Value& t, bool /*for_since*/) const {
+int64_t Db::ResolveTimePoint(const Value& t) const {
   if (t.type() == Type::kLong || t.type() == Type::kBigInt) {
     int64_t tx = t.type() == Type::kLong ? t.as_long() : kTx0;
     if (tx < kTx0 || t.type() == Type::kBigInt) {
@@ -250,7 +250,7 @@ void RequireHistory(const Db& db, const char* what) {
 
 DbPtr Db::AsOf(const Value& t) const {
   RequireHistory(*this, "as-of");
-  int64_t tx = ResolveTimePoint(t, false);
+  int64_t tx = ResolveTimePoint(t);
   auto db = std::shared_ptr<Db>(new Db(*this));
   db->view_ = ViewKind::kAsOf;
   db->view_tx_ = tx;
@@ -259,7 +259,7 @@ DbPtr Db::AsOf(const Value& t) const {
 
 DbPtr Db::Since(const Value& t) const {
   RequireHistory(*this, "since");
-  int64_t tx = ResolveTimePoint(t, true);
+  int64_t tx = ResolveTimePoint(t);
   auto db = std::shared_ptr<Db>(new Db(*this));
   db->view_ = ViewKind::kSince;
   db->view_tx_ = tx;
@@ -564,9 +564,11 @@ std::vector<Datom> Db::RSeekDatoms(IndexOrder order, const std::vector<Value>& c
   ComponentsToPattern(*this, order, components, &p);
   const Field* fields = kOrderFields[static_cast<int>(order)];
   PrefixProbe probe{&p, fields, LeadingBound(p, fields)};
+  // Everything up to the components' position, in index order, then reversed.
   std::vector<Datom> out;
   Search(order, Pattern{}, [&](const Datom& d) {
-    if (probe(d) <= 0) out.push_back(d);
+    if (probe(d) > 0) return false;
+    out.push_back(d);
     return true;
   });
   std::reverse(out.begin(), out.end());

@@ -166,7 +166,9 @@ class Db {
   // Search's view logic; unbounded, it starts at p's prefix and runs to the end of the index.
   void ViewScan(IndexOrder order, const Pattern& p, bool bounded,
                 const std::function<bool(const Datom&)>& f) const;
-  int64_t ResolveTimePoint(const Value& t, bool for_since) const;
+  // The tx id a time point stands for: a tx id (>= tx0) as is, an instant as the latest tx whose
+  // :db/txInstant is at or before it.
+  int64_t ResolveTimePoint(const Value& t) const;
 };
 
 // The keyword id of an attribute keyword, interning it.

@@ -658,7 +658,6 @@ class TxBuilder {
       Attribute a = AttributeFromProperties(AttrOf(ident), pm, false);
       a.eid = e;
       s.Put(std::move(a));
-      schema_entities_.insert(e);
     }
   }
 
@@ -1438,7 +1437,6 @@ class TxBuilder {
   std::vector<Datom> tx_data_;
   std::map<int64_t, std::map<uint32_t, std::vector<Value>>> queued_tuples_;
   std::set<int64_t> dirty_schema_;
-  std::set<int64_t> schema_entities_;
   std::vector<WorkItem> work_;  // a stack: the back is the next item
 };
 
