@@ -24,6 +24,15 @@ void ExpectBool(const Value& k, const Value& v) {
   }
 }
 
+// :schema-flexibility :read -> true, :write -> false; anything else is an error.
+bool SchemaOnRead(const Value& k, const Value& v) {
+  if (!v.is_keyword() || (v.as_named()->full != "read" && v.as_named()->full != "write")) {
+    Bad("Invalid config: :schema-flexibility must be :read or :write, got " + edn::ToString(v), k,
+        v);
+  }
+  return v.as_named()->full == "read";
+}
+
 std::string UuidText(const Uuid& u) {
   static const char* hex = "0123456789abcdef";
   std::string s;
@@ -117,11 +126,7 @@ Config Config::Parse(const Value& cfg) {
       ExpectBool(k, v);
       c.keep_history = v.as_bool();
     } else if (key == "schema-flexibility") {
-      if (!v.is_keyword() || (v.as_named()->full != "read" && v.as_named()->full != "write")) {
-        Bad("Invalid config: :schema-flexibility must be :read or :write, got " + edn::ToString(v),
-            k, v);
-      }
-      c.schema_on_read = v.as_named()->full == "read";
+      c.schema_on_read = SchemaOnRead(k, v);
     } else if (key == "attribute-refs?") {
       ExpectBool(k, v);
       if (v.as_bool()) {
@@ -181,11 +186,7 @@ Config Config::Storeless(const Value& cfg) {
       ExpectBool(k, v);
       c.keep_history = v.as_bool();
     } else if (key == "schema-flexibility") {
-      if (!v.is_keyword() || (v.as_named()->full != "read" && v.as_named()->full != "write")) {
-        Bad("Invalid config: :schema-flexibility must be :read or :write, got " + edn::ToString(v),
-            k, v);
-      }
-      c.schema_on_read = v.as_named()->full == "read";
+      c.schema_on_read = SchemaOnRead(k, v);
     } else {
       Bad("Invalid config: " + edn::ToString(k) +
               " is not allowed for a storage-free db (only :schema-flexibility and :keep-history?)",

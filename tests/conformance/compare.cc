@@ -64,14 +64,8 @@ bool ValuesMatch(const Value& expected, const Value& actual) {
 
 bool CollectionMatches(const Value& expected, const Value& actual, bool ordered) {
   if (!expected.is_collection() || !actual.is_collection()) return ValuesMatch(expected, actual);
-  if (ordered && !expected.is_set()) {
-    const auto& a = expected.items();
-    const auto& b = actual.items();
-    if (a.size() != b.size()) return false;
-    for (size_t i = 0; i < a.size(); ++i) {
-      if (!ValuesMatch(a[i], b[i])) return false;
-    }
-    return true;
+  if (ordered && expected.is_sequential() && actual.is_sequential()) {
+    return ValuesMatch(expected, actual);  // elementwise, in order
   }
   return MultisetMatches(expected.items(), actual.items(), ValuesMatch);
 }
