@@ -113,19 +113,24 @@ void MergeTrees(const Tree& a, const Tree& b, const PrefixProbe& probe, const Pa
 
 }  // namespace
 
+namespace {
+// Applies (datom, insert?) ops to base one by one, in the given order.
+AevtTree ApplyInOrder(const AevtTree& base, const std::vector<std::pair<Datom, bool>>& ops) {
+  auto t = base.AsTransient();
+  for (const auto& [d, insert] : ops) {
+    if (insert) {
+      t.Insert(d);
+    } else {
+      t.Erase(d);
+    }
+  }
+  return t.Persistent();
+}
+}  // namespace
+
 AevtTree ApplyAevtOps(const AevtTree& base, std::vector<std::pair<Datom, bool>> ops) {
   if (ops.empty()) return base;
-  if (ops.size() < 64) {  // a few ops: apply in order, no sorting needed
-    auto t = base.AsTransient();
-    for (const auto& [d, insert] : ops) {
-      if (insert) {
-        t.Insert(d);
-      } else {
-        t.Erase(d);
-      }
-    }
-    return t.Persistent();
-  }
+  if (ops.size() < 64) return ApplyInOrder(base, ops);  // a few ops: no sorting needed
   // Index order: bucket by attribute (ops arrive grouped by entity, so each bucket is usually
   // already sorted), then order the buckets. Equal datoms keep their op order.
   std::unordered_map<uint32_t, std::vector<uint32_t>> buckets;
@@ -160,15 +165,7 @@ AevtTree ApplyAevtOps(const AevtTree& base, std::vector<std::pair<Datom, bool>> 
     for (auto& x : last) sorted.push_back(std::move(x.first));
     return AevtTree::FromSorted(std::move(sorted));
   }
-  auto t = base.AsTransient();
-  for (const auto& [d, insert] : last) {
-    if (insert) {
-      t.Insert(d);
-    } else {
-      t.Erase(d);
-    }
-  }
-  return t.Persistent();
+  return ApplyInOrder(base, last);
 }
 
 const AevtTree& LazyAevt::tree() const {
