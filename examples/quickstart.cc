@@ -1,12 +1,13 @@
 // The seed example of Datahike's README on an embedded database, through the engine's C++ API:
-// a strict schema, four entities, an update, and the history view that still knows the old value.
-// (The Datalog `q` call arrives with the query engine; until then the example reads the indices.)
+// a strict schema, four entities, a query, an update, and the history view that still knows the old
+// value.
 
 #include <cstdio>
 #include <set>
 #include <string>
 
 #include "core/api/connection.h"
+#include "core/query/engine.h"
 #include "core/value/edn.h"
 #include "core/value/error.h"
 
@@ -30,29 +31,21 @@ int main() {
     std::printf("transacted %zu datoms in tx %lld\n", report.tx_data.size(),
                 static_cast<long long>(report.db_after->max_tx()));
 
-    // [:find ?e ?n ?a :where [?e :name ?n] [?e :age ?a]], read from the EAVT index.
-    auto people = [](const datahike::DbPtr& db) {
-      std::vector<Value> rows;
-      for (const auto& d : db->Datoms(datahike::IndexOrder::kAevt, {datahike::Kw("name")})) {
-        for (const auto& a : db->Datoms(datahike::IndexOrder::kEavt,
-                                        {Value::Long(d.e), datahike::Kw("age")})) {
-          rows.push_back(Value::Vector({Value::Long(d.e), d.v, a.v}));
-        }
-      }
-      return edn::ToString(Value::Set(std::move(rows)));
+    Value query = edn::Read("[:find ?e ?n ?a :where [?e :name ?n] [?e :age ?a]]");
+    auto people = [&](const datahike::DbPtr& db) {
+      // Sets print sorted, so the output is stable.
+      return edn::ToString(datahike::query::Q(query, {datahike::query::Input::Database(db)}));
     };
     std::printf("people: %s\n", people(conn->Db()).c_str());
 
     conn->Transact(edn::Read("[{:db/id 3 :age 25}]"));
     std::printf("after the update: %s\n", people(conn->Db()).c_str());
 
-    std::string hist;
-    for (const auto& d : conn->Db()->History()->Datoms(datahike::IndexOrder::kEavt,
-                                                       {Value::Long(3), datahike::Kw("age")})) {
-      hist.push_back(' ');
-      hist += edn::ToString(Value::Vector({d.v, Value::Long(d.tx), Value::Bool(d.added)}));
-    }
-    std::printf("history of Alice's age [v tx added]:%s\n", hist.c_str());
+    Value history_query = edn::Read(
+        "[:find ?a ?tx ?added :where [3 :age ?a ?tx ?added]]");
+    std::string hist = edn::ToString(datahike::query::Q(
+        history_query, {datahike::query::Input::Database(conn->Db()->History())}));
+    std::printf("history of Alice's age [v tx added]: %s\n", hist.c_str());
     conn->Release();
     datahike::api::DeleteDatabase(cfg);
   } catch (const datahike::Error& e) {

@@ -1,7 +1,6 @@
 #include "core/db/db.h"
 
 #include <algorithm>
-#include <unordered_map>
 
 #include "core/value/edn.h"
 #include "core/value/error.h"
@@ -113,78 +112,6 @@ void MergeTrees(const Tree& a, const Tree& b, const PrefixProbe& probe, const Pa
 
 }  // namespace
 
-namespace {
-// Applies (datom, insert?) ops to base one by one, in the given order.
-AevtTree ApplyInOrder(const AevtTree& base, const std::vector<std::pair<Datom, bool>>& ops) {
-  auto t = base.AsTransient();
-  for (const auto& [d, insert] : ops) {
-    if (insert) {
-      t.Insert(d);
-    } else {
-      t.Erase(d);
-    }
-  }
-  return t.Persistent();
-}
-}  // namespace
-
-AevtTree ApplyAevtOps(const AevtTree& base, std::vector<std::pair<Datom, bool>> ops) {
-  if (ops.empty()) return base;
-  if (ops.size() < 64) return ApplyInOrder(base, ops);  // a few ops: no sorting needed
-  // Index order: bucket by attribute (ops arrive grouped by entity, so each bucket is usually
-  // already sorted), then order the buckets. Equal datoms keep their op order.
-  std::unordered_map<uint32_t, std::vector<uint32_t>> buckets;
-  for (uint32_t i = 0; i < ops.size(); ++i) buckets[ops[i].first.a].push_back(i);
-  std::vector<uint32_t> attrs;
-  attrs.reserve(buckets.size());
-  for (const auto& [a, ids] : buckets) attrs.push_back(a);
-  std::sort(attrs.begin(), attrs.end(), [](uint32_t x, uint32_t y) { return CompareAttr(x, y) < 0; });
-  auto before = [&](uint32_t x, uint32_t y) {
-    int c = AevtLess::Cmp(ops[x].first, ops[y].first);
-    return c < 0 || (c == 0 && x < y);
-  };
-  // The last op on each datom decides.
-  std::vector<std::pair<Datom, bool>> last;
-  last.reserve(ops.size());
-  for (uint32_t a : attrs) {
-    std::vector<uint32_t>& ids = buckets[a];
-    if (!std::is_sorted(ids.begin(), ids.end(), before)) std::sort(ids.begin(), ids.end(), before);
-    for (uint32_t i : ids) {
-      auto& op = ops[i];
-      if (!last.empty() && AevtLess::Cmp(last.back().first, op.first) == 0) {
-        last.back() = std::move(op);
-      } else {
-        last.push_back(std::move(op));
-      }
-    }
-  }
-  bool all_inserts = std::all_of(last.begin(), last.end(), [](const auto& x) { return x.second; });
-  if (base.empty() && all_inserts) {
-    std::vector<Datom> sorted;
-    sorted.reserve(last.size());
-    for (auto& x : last) sorted.push_back(std::move(x.first));
-    return AevtTree::FromSorted(std::move(sorted));
-  }
-  return ApplyInOrder(base, last);
-}
-
-const AevtTree& LazyAevt::tree() const {
-  State& s = *state_;
-  if (s.applied.load(std::memory_order_acquire)) return s.result;
-  std::call_once(s.once, [&s] {
-    std::vector<const AevtPending*> chain;
-    for (const AevtPending* b = s.pending.get(); b != nullptr; b = b->prev.get()) chain.push_back(b);
-    std::vector<std::pair<Datom, bool>> ops;
-    ops.reserve(s.pending ? s.pending->total : 0);
-    for (auto it = chain.rbegin(); it != chain.rend(); ++it) {
-      ops.insert(ops.end(), (*it)->ops.begin(), (*it)->ops.end());
-    }
-    s.result = ApplyAevtOps(s.base, std::move(ops));
-    s.applied.store(true, std::memory_order_release);
-  });
-  return s.result;
-}
-
 DbPtr Db::Empty(const Config& config, const Value& schema_map, bool storeless) {
   auto db = std::shared_ptr<Db>(new Db());
   db->config_ = config;
@@ -248,7 +175,7 @@ void RequireHistory(const Db& db, const char* what) {
 DbPtr Db::AsOf(const Value& t) const {
   RequireHistory(*this, "as-of");
   int64_t tx = ResolveTimePoint(t);
-  auto db = std::shared_ptr<Db>(new Db(*this));
+  auto db = std::make_shared<Db>(*this);
   db->view_ = ViewKind::kAsOf;
   db->view_tx_ = tx;
   return db;
@@ -257,7 +184,7 @@ DbPtr Db::AsOf(const Value& t) const {
 DbPtr Db::Since(const Value& t) const {
   RequireHistory(*this, "since");
   int64_t tx = ResolveTimePoint(t);
-  auto db = std::shared_ptr<Db>(new Db(*this));
+  auto db = std::make_shared<Db>(*this);
   db->view_ = ViewKind::kSince;
   db->view_tx_ = tx;
   return db;
@@ -265,7 +192,7 @@ DbPtr Db::Since(const Value& t) const {
 
 DbPtr Db::History() const {
   RequireHistory(*this, "history");
-  auto db = std::shared_ptr<Db>(new Db(*this));
+  auto db = std::make_shared<Db>(*this);
   db->view_ = ViewKind::kHistory;
   db->view_tx_ = 0;
   return db;
@@ -281,9 +208,10 @@ void Db::ScanMerged(IndexOrder order, const Pattern& p, bool include_temporal,
   switch (order) {
     case IndexOrder::kEavt:
       if (include_temporal) {
-        MergeTrees<EavtTree, EavtLess>(current_.eavt, temporal_.eavt, probe, p, f, bounded);
+        MergeTrees<EavtTree, EavtLess>(current_.eavt.tree(), temporal_.eavt.tree(), probe, p, f,
+                                       bounded);
       } else {
-        ScanTree(current_.eavt, probe, p, f, bounded);
+        ScanTree(current_.eavt.tree(), probe, p, f, bounded);
       }
       return;
     case IndexOrder::kAevt:
@@ -296,9 +224,10 @@ void Db::ScanMerged(IndexOrder order, const Pattern& p, bool include_temporal,
       return;
     case IndexOrder::kAvet:
       if (include_temporal) {
-        MergeTrees<AvetTree, AvetLess>(current_.avet, temporal_.avet, probe, p, f, bounded);
+        MergeTrees<AvetTree, AvetLess>(current_.avet.tree(), temporal_.avet.tree(), probe, p, f,
+                                       bounded);
       } else {
-        ScanTree(current_.avet, probe, p, f, bounded);
+        ScanTree(current_.avet.tree(), probe, p, f, bounded);
       }
       return;
   }
@@ -369,6 +298,22 @@ void Db::ViewScan(IndexOrder order, const Pattern& p, bool bounded,
   }
 }
 
+size_t Db::EstimateCount(IndexOrder order, const Pattern& p) const {
+  const Field* fields = kOrderFields[static_cast<int>(order)];
+  PrefixProbe probe{&p, fields, LeadingBound(p, fields)};
+  auto count = [&](const auto& tree) {
+    if (probe.n == 0) return tree.size();
+    return tree.RankIf([&](const Datom& d) { return probe(d) <= 0; }) -
+           tree.RankIf([&](const Datom& d) { return probe(d) < 0; });
+  };
+  switch (order) {
+    case IndexOrder::kEavt: return count(current_.eavt.tree());
+    case IndexOrder::kAevt: return count(current_.aevt.tree());
+    case IndexOrder::kAvet: return count(current_.avet.tree());
+  }
+  return 0;
+}
+
 std::vector<Datom> Db::SearchAll(IndexOrder order, const Pattern& p) const {
   std::vector<Datom> out;
   Search(order, p, [&](const Datom& d) {
@@ -386,7 +331,7 @@ int64_t Db::LookupUnique(uint32_t a, const Value& v) const {
   p.a = a;
   p.v = v;
   int64_t found = 0;
-  ScanTree(current_.avet, PrefixProbe{&p, kOrderFields[2], 2}, p, [&](const Datom& d) {
+  ScanTree(current_.avet.tree(), PrefixProbe{&p, kOrderFields[2], 2}, p, [&](const Datom& d) {
     found = d.e;
     return false;
   });

@@ -5,82 +5,31 @@
 #pragma once
 
 #include <cstdint>
-#include <atomic>
 #include <functional>
-#include <mutex>
-#include <utility>
 #include <memory>
 #include <optional>
 #include <vector>
 
 #include "core/db/config.h"
 #include "core/db/schema.h"
-#include "core/index/btree.h"
 #include "core/index/datom.h"
+#include "core/index/lazy_index.h"
 #include "core/value/value.h"
 
 namespace datahike {
-
-// Node sizes of the datom trees: a leaf of 32 datoms is 1.3 KB, small enough that the path copy of
-// a one-entity transaction stays cheap, large enough for scans to run over contiguous memory.
-constexpr size_t kDatomLeaf = 32;
-constexpr size_t kDatomBranch = 64;
-using EavtTree = index::PersistentTree<Datom, EavtLess, kDatomLeaf, kDatomBranch>;
-using AevtTree = index::PersistentTree<Datom, AevtLess, kDatomLeaf, kDatomBranch>;
-using AvetTree = index::PersistentTree<Datom, AvetLess, kDatomLeaf, kDatomBranch>;
-
-// AEVT changes not yet applied to a tree: one batch per transaction, newest first.
-struct AevtPending {
-  std::vector<std::pair<Datom, bool>> ops;  // (datom, insert?) in transaction order
-  std::shared_ptr<const AevtPending> prev;
-  size_t depth = 1;   // batches in the chain
-  size_t total = 0;   // ops in the chain
-};
-
-// Applies ops (in order; the last op on a datom decides) to base and returns the new tree.
-AevtTree ApplyAevtOps(const AevtTree& base, std::vector<std::pair<Datom, bool>> ops);
-
-// AEVT of one Db: a tree, or a base tree plus the pending batches of the transactions since, applied
-// once on first read (thread-safe). No transaction reads AEVT while it runs, so small transactions
-// leave their AEVT changes pending instead of copying tree paths; reads pay for a whole batch of
-// transactions at once. Copies (the Db's views) share the applied result.
-class LazyAevt {
- public:
-  LazyAevt() : state_(std::make_shared<State>()) { state_->applied.store(true); }
-  explicit LazyAevt(AevtTree tree) : LazyAevt() { state_->result = std::move(tree); }
-  LazyAevt(AevtTree base, std::shared_ptr<const AevtPending> pending)
-      : state_(std::make_shared<State>()) {
-    state_->base = std::move(base);
-    state_->pending = std::move(pending);
-  }
-  // The tree with every pending batch applied.
-  const AevtTree& tree() const;
-  size_t size() const { return tree().size(); }
-  // Whether the pending batches have not been applied yet. base() and pending() never change, so a
-  // caller may build on them whatever another thread does meanwhile.
-  bool has_pending() const { return !state_->applied.load(std::memory_order_acquire); }
-  const AevtTree& base() const { return state_->base; }
-  const std::shared_ptr<const AevtPending>& pending() const { return state_->pending; }
-
- private:
-  struct State {
-    std::once_flag once;
-    std::atomic<bool> applied{false};
-    AevtTree base;  // with pending: the tree the batches apply to
-    std::shared_ptr<const AevtPending> pending;
-    AevtTree result;  // valid once applied
-  };
-  std::shared_ptr<State> state_;
-};
 
 // One set of index trees. The current set holds each live datom once; the temporal set holds, for
 // every retraction, the retracted assertion and the retraction itself (Datahike's temporal indices).
 // AVET holds only indexed, unique and ref attributes (as in Datahike, where refs are indexed: a
 // reverse lookup is an AVET range).
+//
+// Each index is a LazyIndex (core/index/lazy_index.h): small transactions leave their changes as
+// sorted runs over the previous tree, and the first read of a Db's index (Search and everything
+// built on it) folds them in, once, for that value and its views.
 struct IndexSet {
-  EavtTree eavt;
-  LazyAevt aevt;
-  AvetTree avet;
+  LazyIndex<EavtLess> eavt;
+  LazyIndex<AevtLess> aevt;
+  LazyIndex<AvetLess> avet;
 };
 
 enum class ViewKind : uint8_t { kCurrent, kAsOf, kSince, kHistory };
@@ -134,6 +83,11 @@ class Db {
   std::vector<Datom> RSeekDatoms(IndexOrder order, const std::vector<Value>& components) const;
   // AVET datoms of `attr` with start <= v <= end (nil = open end).
   std::vector<Datom> IndexRange(const Value& attr, const Value& start, const Value& end) const;
+
+  // The number of datoms of the current indices whose leading fields in `order` equal the
+  // pattern's bound leading fields (the rest of the pattern is ignored). O(log n); the query planner
+  // uses it as its size estimate for every view.
+  size_t EstimateCount(IndexOrder order, const Pattern& p) const;
 
   // Resolves an entity reference: a positive number (returned as is), a lookup ref [attr value],
   // or an ident keyword. Returns 0 when the lookup finds nothing; throws on a malformed reference.

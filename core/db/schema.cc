@@ -300,6 +300,13 @@ Attribute AttributeFromProperties(uint32_t ident, const Value& props, bool schem
   if (schema_map && a.component && a.type != ValueType::kRef) {
     BadSpec(ident, "{:db/isComponent true} should also have {:db/valueType :db.type/ref}", props);
   }
+  if (schema_map && !has_type) {
+    // As Datahike's schema map: tuple properties only count on a :db.type/tuple attribute, so
+    // {:db/tupleAttrs [:a :b]} alone derives nothing (DataScript would derive the tuple).
+    a.tuple_attrs.clear();
+    a.tuple_types.clear();
+    a.has_tuple_type = false;
+  }
   if (!a.tuple_attrs.empty() || !a.tuple_types.empty() || a.has_tuple_type) {
     if (has_type && a.type != ValueType::kTuple) {
       BadSpec(ident, "tuple properties need {:db/valueType :db.type/tuple}", props);

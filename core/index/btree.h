@@ -228,6 +228,24 @@ class PersistentTree {
       cur_ = nullptr;
     }
 
+    // Moves forward to the first element e, at or after the current one, with !before(e)
+    // (`before` monotone: true, then false), by binary search within leaves and skipping whole
+    // leaves by their last element. Gives up (returns false, position unspecified but valid or at
+    // the end) after stepping over `max_leaves` leaves, when a fresh seek is cheaper.
+    template <class Before>
+    bool AdvanceWhile(Before before, int max_leaves) {
+      for (int leaves = 0; cur_ != nullptr; ++leaves) {
+        if (!before(*(end_ - 1))) {
+          cur_ = std::partition_point(cur_, end_, before);
+          return true;
+        }
+        if (leaves >= max_leaves) return false;
+        cur_ = end_ - 1;
+        Next();  // the first element of the next leaf
+      }
+      return true;
+    }
+
    private:
     friend class PersistentTree;
     struct Frame {
@@ -450,6 +468,12 @@ class PersistentTree {
   Iterator Seek(Probe probe) const {
     return SeekFirstNotBefore([&probe](const T& e) { return probe(e) < 0; });
   }
+  // Same probe contract. The first element with probe(e) >= 0, or nullptr; no cursor is built.
+  // The pointer lives as long as this version.
+  template <class Probe>
+  const T* First(Probe probe) const {
+    return FirstIn(root_.get(), source_.get(), probe);
+  }
   // Same probe contract. Returns the last element with probe(e) <= 0 (start of a reverse scan).
   template <class Probe>
   Iterator SeekLastAtOrBefore(Probe probe) const {
@@ -472,6 +496,25 @@ class PersistentTree {
       n = LoadChild(n->children_[i], source_.get());
     }
     return rank + LowerIndex(n->keys_, x);
+  }
+  // Number of elements e with before(e); `before` is monotone (true, then false, in tree order).
+  // O(log n).
+  template <class Before>
+  size_t RankIf(Before before) const {
+    const Node* n = root_.get();
+    if (n == nullptr) return 0;
+    size_t rank = 0;
+    while (!n->leaf_) {
+      size_t i = static_cast<size_t>(
+          std::partition_point(n->keys_.begin(), n->keys_.end(), before) - n->keys_.begin());
+      const size_t* counts = n->counts_.data();
+      rank = std::accumulate(counts, counts + i, rank);
+      if (i == n->keys_.size()) return rank;
+      n = LoadChild(n->children_[i], source_.get());
+    }
+    return rank + static_cast<size_t>(
+                      std::partition_point(n->keys_.begin(), n->keys_.end(), before) -
+                      n->keys_.begin());
   }
   // Number of elements in [LowerBound(lo), LowerBound(hi)); 0 when hi is not after lo. O(log n).
   size_t CountRange(const T& lo, const T& hi) const {

@@ -70,6 +70,12 @@ Binding ParseBinding(const Value& form, bool top_level_in) {
     b.kind = Binding::Kind::kRules;
     return b;
   }
+  if (top_level_in && IsPlainSymbol(form) && !IsSymbolNamed(form, "...")) {
+    // A plain symbol names an input used as a pull pattern: (pull ?e pattern).
+    b.kind = Binding::Kind::kScalar;
+    b.sym = form.as_named();
+    return b;
+  }
   if (form.type() == Type::kVector && !form.items().empty()) {
     const auto& items = form.items();
     if (items.size() == 2 && IsSymbolNamed(items[1], "...")) {
@@ -239,8 +245,8 @@ Clause ParseListClause(const Value& form, bool in_or_branch) {
       }
     }
     c.clauses = ParseOrBranches(items, i + 2, form);
-    for (const Clause& branch : c.clauses)
-      CheckJoinVarsInside(c.join_vars, ClauseVars(branch), form);
+    // A join variable may be missing from a branch when it is bound outside (DataScript issue 348).
+    CheckJoinVarsInside(c.join_vars, VarsOf(c.clauses), form);
   } else if (head == "and") {
     if (!in_or_branch || c.source != nullptr)
       Fail("'and' is only allowed as a branch of or/or-join", form);
@@ -322,8 +328,15 @@ FindElement ParseFindElement(const Value& form) {
       }
       e.var = items[i].as_named();
       const Value& p = items[i + 1];
-      if (!IsVariable(p) && p.type() != Type::kVector) Fail("Cannot parse pull pattern", form);
-      e.pattern = p;
+      // A pattern: a vector (or set) literal, or a variable naming a pattern input (a plain symbol
+      // bound in :in works too).
+      if (p.is_set()) {
+        e.pattern = Value::Vector(p.items());
+      } else if (IsVariable(p) || IsPlainSymbol(p) || p.type() == Type::kVector) {
+        e.pattern = p;
+      } else {
+        Fail("Cannot parse pull pattern", form);
+      }
       return e;
     }
     if (!IsBlank(items[0]) && !IsSource(items[0]) && items.size() >= 2 &&

@@ -131,6 +131,8 @@ struct Builtins {
   uint32_t db_id = Id("db/id");
   const Named* add = InternKeyword("db/add");
   Value db_id_kw = Kw("db/id");
+  Value tx_instant_kw = Kw("db/txInstant");
+  Value current_tx_kw = Kw("db/current-tx");
   const Named* retract = InternKeyword("db/retract");
   bool IsSchemaAttr(uint32_t a) const {
     return a == ident || a == value_type || a == cardinality || a == unique || a == index ||
@@ -220,14 +222,13 @@ class TxBuilder {
 
   void Reset(const TempidMap& seed, const std::vector<Value>& seed_order) {
     const Db& db = *before_;
-    eavt_.emplace(db.current_.eavt.AsTransient());
-    avet_.emplace(db.current_.avet.AsTransient());
+    eavt_.Reset(&db.current_.eavt);
+    aevt_.Reset(&db.current_.aevt);
+    avet_.Reset(&db.current_.avet);
+    teavt_.Reset(&db.temporal_.eavt);
+    taevt_.Reset(&db.temporal_.aevt);
+    tavet_.Reset(&db.temporal_.avet);
     history_ = db.config_.keep_history;
-    if (history_) {
-      teavt_.emplace(db.temporal_.eavt.AsTransient());
-      taevt_.emplace(db.temporal_.aevt.tree().AsTransient());
-      tavet_.emplace(db.temporal_.avet.AsTransient());
-    }
     schema_ = db.schema_;
     schema_owned_ = false;
     max_eid_ = db.max_eid_;
@@ -235,8 +236,6 @@ class TxBuilder {
     tempids_ = seed;
     tempid_order_ = seed_order;
     tx_data_.clear();
-    aevt_ops_.clear();
-    aevt_applied_.reset();
     queued_tuples_.clear();
     dirty_schema_.clear();
     work_.clear();
@@ -256,29 +255,32 @@ class TxBuilder {
   bool write_mode() const { return !before_->config_.schema_on_read; }
 
   // ------------------------------------------------------------------------------------------------
-  // Reads of the in-progress state
+  // Reads of the in-progress state. EAVT reads of one entity pass it as the filter key (see
+  // StagedIndex::Seek) and read only that entity's datoms.
 
   std::optional<Datom> FindEa(int64_t e, uint32_t a) {
-    const Datom* d = eavt_->First(EaProbe{e, a});
+    const Datom* d = eavt_.First(EaProbe{e, a}, e);
     if (d != nullptr && d->e == e && d->a == a) return *d;
     return std::nullopt;
   }
   std::optional<Datom> FindEav(int64_t e, uint32_t a, const Value& v) {
     EavProbe probe{e, a, &v};
-    const Datom* d = eavt_->First(probe);
+    const Datom* d = eavt_.First(probe, e);
     if (d != nullptr && probe(*d) == 0) return *d;
     return std::nullopt;
   }
   std::vector<Datom> AllEa(int64_t e, uint32_t a) {
     std::vector<Datom> out;
     EaProbe probe{e, a};
-    for (auto it = eavt_->Seek(probe); it.Valid() && probe(*it) == 0; it.Next()) out.push_back(*it);
+    for (auto it = eavt_.Seek(probe, e); it.Valid() && probe(*it) == 0; it.Next()) {
+      out.push_back(*it);
+    }
     return out;
   }
   // First datom of attribute a with value v in AVET (a must be in AVET), or none.
   std::optional<Datom> FindAv(uint32_t a, const Value& v) {
     AvProbe probe{a, &v};
-    const Datom* d = avet_->First(probe);
+    const Datom* d = avet_.First(probe);
     if (d != nullptr && probe(*d) == 0) return *d;
     return std::nullopt;
   }
@@ -329,61 +331,21 @@ class TxBuilder {
   // ------------------------------------------------------------------------------------------------
   // Index writes
 
-  // AEVT is not read while a transaction runs (only by the final schema checks), so its changes
-  // are collected and applied once, in index order, by FlushAevt: a bulk load into an empty index
-  // then builds it bottom-up instead of inserting datom by datom.
   void InsertCurrent(const Datom& d, const Attribute* attr) {
-    eavt_->Insert(d);
-    aevt_ops_.emplace_back(d, true);
-    if (attr != nullptr && attr->in_avet()) avet_->Insert(d);
+    eavt_.Insert(d);
+    aevt_.Insert(d);
+    if (attr != nullptr && attr->in_avet()) avet_.Insert(d);
   }
   void EraseCurrent(const Datom& d, const Attribute* attr) {
-    eavt_->Erase(d);
-    aevt_ops_.emplace_back(d, false);
-    if (attr != nullptr && attr->in_avet()) avet_->Erase(d);
-  }
-
-  // The in-progress AEVT with this transaction's changes applied (for the schema checks at the
-  // end). Computed once; Finish then uses it.
-  const AevtTree& InProgressAevt() {
-    if (!aevt_applied_) {
-      aevt_applied_.emplace(ApplyAevtOps(before_->current_.aevt.tree(), std::move(aevt_ops_)));
-      aevt_ops_.clear();
-    }
-    return *aevt_applied_;
-  }
-
-  // The AEVT of the new Db: this transaction's changes pending on top of the old ones while the
-  // chain is short, else applied.
-  LazyAevt NewAevt() {
-    constexpr size_t kMaxDepth = 64, kMaxOps = 4096;
-    if (aevt_applied_) return LazyAevt(std::move(*aevt_applied_));
-    const LazyAevt& old = before_->current_.aevt;
-    if (aevt_ops_.empty()) return old;
-    if (aevt_ops_.size() >= 64) return LazyAevt(ApplyAevtOps(old.tree(), std::move(aevt_ops_)));
-    auto batch = std::make_shared<AevtPending>();
-    batch->total = aevt_ops_.size();
-    batch->ops = std::move(aevt_ops_);
-    AevtTree base;
-    if (old.has_pending()) {
-      const auto& prev = old.pending();
-      if (prev->depth + 1 > kMaxDepth || prev->total + batch->total > kMaxOps) {
-        return LazyAevt(ApplyAevtOps(old.tree(), std::move(batch->ops)));
-      }
-      batch->prev = prev;
-      batch->depth = prev->depth + 1;
-      batch->total += prev->total;
-      base = old.base();
-    } else {
-      base = old.tree();
-    }
-    return LazyAevt(std::move(base), std::move(batch));
+    eavt_.Erase(d);
+    aevt_.Erase(d);
+    if (attr != nullptr && attr->in_avet()) avet_.Erase(d);
   }
 
   void InsertTemporal(const Datom& d, const Attribute* attr) {
-    teavt_->Insert(d);
-    taevt_->Insert(d);
-    if (attr != nullptr && attr->in_avet()) tavet_->Insert(d);
+    teavt_.Insert(d);
+    taevt_.Insert(d);
+    if (attr != nullptr && attr->in_avet()) tavet_.Insert(d);
   }
 
   void AdvanceMaxEid(int64_t e) {
@@ -720,10 +682,10 @@ class TxBuilder {
 
   bool AttrHasData(uint32_t a, bool include_history) {
     AProbe probe{a};
-    auto it = InProgressAevt().Seek(probe);
+    auto it = aevt_.Seek(probe);
     if (it.Valid() && probe(*it) == 0) return true;
     if (include_history && history_) {
-      auto ht = taevt_->Seek(probe);
+      auto ht = taevt_.Seek(probe);
       if (ht.Valid() && probe(*ht) == 0) return true;
     }
     return false;
@@ -788,7 +750,7 @@ class TxBuilder {
   bool HasMultiValuedEntity(uint32_t a) {
     AProbe probe{a};
     int64_t last = 0;
-    for (auto it = InProgressAevt().Seek(probe); it.Valid() && probe(*it) == 0; it.Next()) {
+    for (auto it = aevt_.Seek(probe); it.Valid() && probe(*it) == 0; it.Next()) {
       if (it->e == last) return true;
       last = it->e;
     }
@@ -800,11 +762,11 @@ class TxBuilder {
   void Backfill(uint32_t a, const Attribute* attr) {
     AProbe probe{a};
     std::vector<Datom> cur, hist;
-    for (auto it = InProgressAevt().Seek(probe); it.Valid() && probe(*it) == 0; it.Next()) {
+    for (auto it = aevt_.Seek(probe); it.Valid() && probe(*it) == 0; it.Next()) {
       cur.push_back(*it);
     }
     if (history_) {
-      for (auto it = taevt_->Seek(probe); it.Valid() && probe(*it) == 0; it.Next()) {
+      for (auto it = taevt_.Seek(probe); it.Valid() && probe(*it) == 0; it.Next()) {
         hist.push_back(*it);
       }
     }
@@ -817,9 +779,9 @@ class TxBuilder {
                   "transact/unique", DatomToValue(d));
         }
       }
-      avet_->Insert(d);
+      avet_.Insert(d);
     }
-    for (const Datom& d : hist) tavet_->Insert(d);
+    for (const Datom& d : hist) tavet_.Insert(d);
   }
 
   // ------------------------------------------------------------------------------------------------
@@ -1156,7 +1118,7 @@ class TxBuilder {
     if (e != 0 || !ref.is_sequential() || ref.size() != 2) return e;
     const Attribute* attr = schema().Find(AttrOf(ref.items()[0]));
     AvProbe probe{attr->ident, &ref.items()[1]};
-    auto it = tavet_->Seek(probe);
+    auto it = tavet_.Seek(probe);
     return it.Valid() && probe(*it) == 0 ? it->e : 0;
   }
 
@@ -1164,7 +1126,7 @@ class TxBuilder {
   std::vector<Datom> HistoryEa(int64_t e, uint32_t a) {
     std::vector<Datom> out = AllEa(e, a);
     EaProbe probe{e, a};
-    for (auto it = teavt_->Seek(probe); it.Valid() && probe(*it) == 0; it.Next()) {
+    for (auto it = teavt_.Seek(probe, probe.e); it.Valid() && probe(*it) == 0; it.Next()) {
       out.push_back(*it);
     }
     return out;
@@ -1175,13 +1137,13 @@ class TxBuilder {
     if (auto cur = FindEav(d.e, d.a, d.v)) EraseCurrent(*cur, attr);
     std::vector<Datom> hist;
     EavProbe probe{d.e, d.a, &d.v};
-    for (auto it = teavt_->Seek(probe); it.Valid() && probe(*it) == 0; it.Next()) {
+    for (auto it = teavt_.Seek(probe, probe.e); it.Valid() && probe(*it) == 0; it.Next()) {
       hist.push_back(*it);
     }
     for (const Datom& h : hist) {
-      teavt_->Erase(h);
-      taevt_->Erase(h);
-      if (attr != nullptr && attr->in_avet()) tavet_->Erase(h);
+      teavt_.Erase(h);
+      taevt_.Erase(h);
+      if (attr != nullptr && attr->in_avet()) tavet_.Erase(h);
     }
     if (B().IsSchemaAttr(d.a)) dirty_schema_.insert(d.e);
   }
@@ -1211,7 +1173,7 @@ class TxBuilder {
       int64_t before = items[1].as_instant();
       std::vector<Datom> old;
       std::unordered_map<int64_t, bool> tx_before;
-      for (auto it = teavt_->Begin(); it.Valid(); it.Next()) {
+      for (auto it = teavt_.Begin(); it.Valid(); it.Next()) {
         auto [pos, fresh] = tx_before.emplace(it->tx, false);
         if (fresh) {
           auto inst = FindEa(it->tx, B().tx_instant);
@@ -1221,9 +1183,9 @@ class TxBuilder {
       }
       for (const Datom& h : old) {
         const Attribute* attr = schema().Find(h.a);
-        teavt_->Erase(h);
-        taevt_->Erase(h);
-        if (attr != nullptr && attr->in_avet()) tavet_->Erase(h);
+        teavt_.Erase(h);
+        taevt_.Erase(h);
+        if (attr != nullptr && attr->in_avet()) tavet_.Erase(h);
       }
       return;
     }
@@ -1260,8 +1222,8 @@ class TxBuilder {
       for (const auto& [id, attr] : schema().attributes()) {
         if (!attr.is_ref()) continue;
         AvProbe probe{id, &ev};
-        for (auto it = avet_->Seek(probe); it.Valid() && probe(*it) == 0; it.Next()) ds.push_back(*it);
-        for (auto it = tavet_->Seek(probe); it.Valid() && probe(*it) == 0; it.Next()) ds.push_back(*it);
+        for (auto it = avet_.Seek(probe); it.Valid() && probe(*it) == 0; it.Next()) ds.push_back(*it);
+        for (auto it = tavet_.Seek(probe); it.Valid() && probe(*it) == 0; it.Next()) ds.push_back(*it);
       }
     }
     for (const Datom& d : ds) PurgeDatom(d);
@@ -1290,7 +1252,7 @@ class TxBuilder {
     for (const auto& [id, attr] : schema().attributes()) {
       if (!attr.is_ref()) continue;
       AvProbe probe{id, &ev};
-      for (auto it = avet_->Seek(probe); it.Valid() && probe(*it) == 0; it.Next()) {
+      for (auto it = avet_.Seek(probe); it.Valid() && probe(*it) == 0; it.Next()) {
         if (it->e != eid) v_datoms.push_back(*it);
       }
     }
@@ -1351,25 +1313,23 @@ class TxBuilder {
   TxReport RunOnce(const Value& tx_data, const Value& tx_meta, const TempidMap& seed,
                    const std::vector<Value>& seed_order) {
     Reset(seed, seed_order);
-    std::vector<WorkItem> initial;
+    // The work stack, in order: the tx instant, the tx meta, then each tx-data element followed by
+    // a tuple flush (pushed in reverse: the back is the next item).
+    const size_t n = tx_data.is_sequential() ? tx_data.items().size() : 0;
+    work_.reserve(2 * n + (tx_meta.is_map() ? tx_meta.entries().size() : 0) + 16);
+    for (size_t i = n; i-- > 0;) {
+      work_.push_back(FlushItem());
+      work_.push_back(EntityItem(tx_data.items()[i]));
+    }
     if (history_) {
-      int64_t instant = now_;
-      initial.push_back(AddItem(Value::Long(tx_), Kw("db/txInstant"), Value::Instant(instant)));
       if (tx_meta.is_map()) {
-        for (const auto& [k, v] : tx_meta.entries()) {
-          initial.push_back(
-              AddItem(Value::Long(tx_), k, v));
+        const auto& meta = tx_meta.entries();
+        for (auto it = meta.rbegin(); it != meta.rend(); ++it) {
+          work_.push_back(AddItem(Value::Long(tx_), it->first, it->second));
         }
       }
+      work_.push_back(AddItem(Value::Long(tx_), B().tx_instant_kw, Value::Instant(now_)));
     }
-    if (tx_data.is_sequential()) {
-      for (const Value& x : tx_data.items()) {
-        initial.push_back(EntityItem(x));
-        initial.push_back(FlushItem());
-      }
-    }
-    work_.reserve(initial.size() + 64);
-    PushFront(std::move(initial));
     while (!work_.empty()) {
       WorkItem item = std::move(work_.back());
       work_.pop_back();
@@ -1398,15 +1358,13 @@ class TxBuilder {
   }
 
   TxReport Finish(const Value& tx_meta) {
-    auto after = std::shared_ptr<Db>(new Db(*before_));
-    after->current_.eavt = eavt_->Persistent();
-    after->current_.aevt = NewAevt();
-    after->current_.avet = avet_->Persistent();
-    if (history_) {
-      after->temporal_.eavt = teavt_->Persistent();
-      after->temporal_.aevt = LazyAevt(taevt_->Persistent());
-      after->temporal_.avet = tavet_->Persistent();
-    }
+    auto after = std::make_shared<Db>(*before_);
+    after->current_.eavt = eavt_.Finish();
+    after->current_.aevt = aevt_.Finish();
+    after->current_.avet = avet_.Finish();
+    after->temporal_.eavt = teavt_.Finish();
+    after->temporal_.aevt = taevt_.Finish();
+    after->temporal_.avet = tavet_.Finish();
     after->schema_ = schema_;
     after->max_eid_ = max_eid_;
     after->max_tx_ = tx_;
@@ -1415,7 +1373,7 @@ class TxBuilder {
     r.db_after = std::move(after);
     r.tx_data = std::move(tx_data_);
     for (const Value& t : tempid_order_) r.tempids.emplace_back(t, tempids_.at(t));
-    r.tempids.emplace_back(Kw("db/current-tx"), tx_);
+    r.tempids.emplace_back(B().current_tx_kw, tx_);
     r.tx_meta = tx_meta;
     return r;
   }
@@ -1423,11 +1381,10 @@ class TxBuilder {
   DbPtr before_;
   int64_t now_;
   bool history_ = false;
-  std::optional<EavtTree::Transient> eavt_, teavt_;
-  std::optional<AevtTree::Transient> taevt_;
-  std::optional<AevtTree> aevt_applied_;  // set once InProgressAevt has run
-  std::vector<std::pair<Datom, bool>> aevt_ops_;  // pending AEVT changes: (datom, insert?)
-  std::optional<AvetTree::Transient> avet_, tavet_;
+  // The current and temporal indices with this transaction's changes.
+  StagedIndex<EavtLess> eavt_, teavt_;
+  StagedIndex<AevtLess> aevt_, taevt_;
+  StagedIndex<AvetLess> avet_, tavet_;
   std::shared_ptr<const Schema> schema_;
   bool schema_owned_ = false;
   int64_t max_eid_ = 0;

@@ -601,6 +601,10 @@ bool Equal(const Value& a, const Value& b) {
                                  (std::isnan(a.as_double()) && std::isnan(b.as_double()));
       case Type::kKeyword:
       case Type::kSymbol: return a.as_named() == b.as_named();
+      case Type::kString:
+        if (a.SameRepresentation(b)) return true;
+        if (a.is_inline_string() || b.is_inline_string()) return false;
+        return a.as_string() == b.as_string();
       case Type::kList:
       case Type::kVector:
       case Type::kSet: return SeqEqual(a.items(), b.items());

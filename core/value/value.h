@@ -179,6 +179,14 @@ class Value {
   // Numeric value as double (long, bigint, float, double, bigdec). REQUIRES: is_number().
   double number_as_double() const;
 
+  // Whether both values have the same 16 bytes: then they are equal. Strings of up to 14 bytes
+  // live inline with zeroed padding, so two strings are equal exactly when they have the same
+  // bytes or both live on the heap with equal text.
+  bool SameRepresentation(const Value& o) const {
+    return std::memcmp(static_cast<const void*>(this), static_cast<const void*>(&o), sizeof(Value)) == 0;
+  }
+  bool is_inline_string() const { return type_ == Type::kString && is_inline(); }
+
   // Raw payload for hashing/packing.
   uint64_t raw_bits() const { return static_cast<uint64_t>(bits_.i); }
 

@@ -7,6 +7,8 @@
 #include <chrono>
 #include <cstdint>
 #include <cstdio>
+#include <deque>
+#include <limits>
 #include <map>
 #include <mutex>
 #include <random>
@@ -17,6 +19,7 @@
 #include <vector>
 
 #include "core/index/datom.h"
+#include "core/index/lazy_index.h"
 
 namespace datahike::index {
 namespace {
@@ -840,6 +843,253 @@ TEST(DatomTreeTest, MillionDatomTimings) {
       static_cast<long long>(n), transient_sorted, transient_random, from_sorted, scan,
       static_cast<long long>((n + 6) / 7), lookups, static_cast<long long>(persistent_n),
       persistent_sorted);
+}
+
+// ---- Lazy indices -------------------------------------------------------------------------------
+
+// The prefix a transaction's lookups use in each order, as a probe, a model range and a filter key.
+template <class Less>
+struct Prefix;
+template <>
+struct Prefix<EavtLess> {  // one entity
+  int64_t e;
+  uint32_t a;
+  Value v;
+  int operator()(const Datom& d) const { return CompareLong(d.e, e); }
+  bool Has(const Datom& d) const { return d.e == e; }
+  std::optional<uint64_t> key() const { return static_cast<uint64_t>(e); }
+};
+template <>
+struct Prefix<AevtLess> {  // one attribute of one entity
+  int64_t e;
+  uint32_t a;
+  Value v;
+  int operator()(const Datom& d) const {
+    if (int c = CompareAttr(d.a, a)) return c;
+    return CompareLong(d.e, e);
+  }
+  bool Has(const Datom& d) const { return d.a == a && d.e == e; }
+  std::optional<uint64_t> key() const { return std::nullopt; }
+};
+template <>
+struct Prefix<AvetLess> {  // one attribute with one value
+  int64_t e;
+  uint32_t a;
+  Value v;
+  int operator()(const Datom& d) const {
+    if (int c = CompareAttr(d.a, a)) return c;
+    return Compare(d.v, v);
+  }
+  bool Has(const Datom& d) const { return d.a == a && Compare(d.v, v) == 0; }
+  std::optional<uint64_t> key() const { return std::nullopt; }
+};
+
+// Drives LazyIndex and StagedIndex through random transactions and checks every read against a
+// std::set: lookups inside transactions, the folded trees, and old versions read long after later
+// versions were built on them (and folded).
+template <class Less>
+class LazyIndexModel {
+ public:
+  using Model = std::set<Datom, Less>;
+  using Tree = datahike::DatomTree<Less>;
+
+  explicit LazyIndexModel(uint64_t seed) : rng_(seed) {
+    versions_.emplace_back();
+    saved_.emplace_back(0, Model());
+  }
+
+  // One transaction of n random changes, with lookups checked along the way. Sometimes it starts
+  // over once (as a transaction retrying an upsert does).
+  void Transact(size_t n) {
+    StagedIndex<Less> st;
+    st.Reset(&versions_.back());
+    if (rng_() % 16 == 0) {
+      for (size_t i = 0; i < 3; ++i) st.Insert(NewDatom());
+      st.Reset(&versions_.back());
+    }
+    Model before = model_;
+    for (size_t i = 0; i < n; ++i) {
+      if (rng_() % 3 == 0 && !model_.empty()) {
+        Datom d = Existing();
+        st.Erase(d);
+        model_.erase(d);
+      } else {
+        Datom d = rng_() % 4 == 0 && !model_.empty() ? Existing() : NewDatom();
+        st.Insert(d);
+        model_.erase(d);
+        model_.insert(d);
+      }
+      if (rng_() % (n > 1000 ? 300 : 3) == 0) CheckLookup(st);
+    }
+    versions_.push_back(st.Finish());
+    if (versions_.size() % 97 == 0) saved_.emplace_back(versions_.size() - 1, model_);
+    // The version built on stays as it was.
+    if (rng_() % 50 == 0) ExpectSame(versions_[versions_.size() - 2], before);
+  }
+
+  // Folds a few random saved versions (old ones included) and compares them with their models.
+  void CheckSaved(size_t count) {
+    for (size_t i = 0; i < count; ++i) {
+      const auto& [index, model] = saved_[rng_() % saved_.size()];
+      ExpectSame(versions_[index], model);
+    }
+  }
+  void CheckAll() {
+    for (const auto& [index, model] : saved_) ExpectSame(versions_[index], model);
+    ExpectSame(versions_.back(), model_);
+  }
+
+  const std::deque<LazyIndex<Less>>& versions() const { return versions_; }
+  const std::vector<std::pair<size_t, Model>>& saved() const { return saved_; }
+  size_t model_checks() const { return model_checks_; }
+
+  static void ExpectSame(const LazyIndex<Less>& index, const Model& m) {
+    const Tree& t = index.tree();
+    ASSERT_EQ(t.CheckInvariants(), "");
+    ASSERT_EQ(t.size(), m.size());
+    auto it = m.begin();
+    bool same = true;
+    t.ForEach([&](const Datom& d) {
+      same = same && Less::Cmp(d, *it) == 0;
+      ++it;
+    });
+    EXPECT_TRUE(same);
+  }
+
+ private:
+  Datom NewDatom() {
+    static const uint32_t attrs[3] = {InternKeyword("lazy/a")->id, InternKeyword("lazy/b")->id,
+                                      InternKeyword("lazy/c")->id};
+    Datom d;
+    d.e = 1 + static_cast<int64_t>(rng_() % 2000);
+    d.a = attrs[rng_() % 3];
+    d.v = Value::Long(static_cast<int64_t>(rng_() % 4));
+    d.tx = kTx0 + 1 + static_cast<int64_t>(rng_() % 3);
+    return d;
+  }
+  // A datom of the model (roughly uniformly chosen).
+  Datom Existing() {
+    auto it = model_.lower_bound(NewDatom());
+    return it == model_.end() ? *model_.begin() : *it;
+  }
+
+  // The datoms with one prefix, through Seek and First, against the model.
+  void CheckLookup(const StagedIndex<Less>& st) {
+    Datom at = rng_() % 2 == 0 && !model_.empty() ? Existing() : NewDatom();
+    Prefix<Less> p{at.e, at.a, at.v};
+    std::vector<Datom> got, want;
+    for (auto c = st.Seek(p, p.key()); c.Valid() && p(*c) == 0; c.Next()) got.push_back(*c);
+    for (const Datom& d : model_) {
+      if (p.Has(d)) want.push_back(d);
+    }
+    ++model_checks_;
+    ASSERT_EQ(got.size(), want.size());
+    for (size_t i = 0; i < got.size(); ++i) ASSERT_EQ(Less::Cmp(got[i], want[i]), 0);
+    const Datom* first = st.First(p, p.key());
+    if (want.empty()) {
+      EXPECT_TRUE(first == nullptr || p(*first) != 0);
+    } else {
+      ASSERT_NE(first, nullptr);
+      EXPECT_EQ(Less::Cmp(*first, want[0]), 0);
+    }
+  }
+
+  std::mt19937_64 rng_;
+  Model model_;
+  std::deque<LazyIndex<Less>> versions_;
+  std::vector<std::pair<size_t, Model>> saved_;  // (version, its contents)
+  size_t model_checks_ = 0;
+};
+
+// Mostly one-change transactions (pending runs merge and fold), some medium ones (a transient tree
+// of changes), two large ones (written straight into the folded tree).
+template <class Less>
+void RunLazyIndexModel(uint64_t seed) {
+  LazyIndexModel<Less> m(seed);
+  std::mt19937_64 rng(seed);
+  for (int t = 0; t < 6000; ++t) {
+    size_t n = 1 + rng() % 3;
+    if (t % 500 == 250) n = 100 + rng() % 200;
+    if (t == 3000 || t == 5000) n = 6000;
+    m.Transact(n);
+    if (::testing::Test::HasFatalFailure()) return;
+    if (t % 400 == 0) m.CheckSaved(3);
+  }
+  m.CheckAll();
+  EXPECT_GT(m.model_checks(), 4000u);
+}
+
+TEST(LazyIndexTest, EavtModel) { RunLazyIndexModel<EavtLess>(1); }
+TEST(LazyIndexTest, AevtModel) { RunLazyIndexModel<AevtLess>(2); }
+TEST(LazyIndexTest, AvetModel) { RunLazyIndexModel<AvetLess>(3); }
+
+TEST(LazyIndexTest, UnchangedIndexIsShared) {
+  LazyIndex<EavtLess> before;
+  StagedIndex<EavtLess> st;
+  st.Reset(&before);
+  EXPECT_EQ(st.First([](const Datom&) { return 0; }), nullptr);
+  LazyIndex<EavtLess> after = st.Finish();
+  EXPECT_EQ(&after.tree(), &before.tree()) << "no changes: the same index value";
+}
+
+TEST(LazyIndexTest, ChangesCancelledInOneTransaction) {
+  LazyIndexModel<EavtLess> m(7);
+  for (int t = 0; t < 200; ++t) m.Transact(2);
+  const LazyIndex<EavtLess>& base = m.versions().back();
+  Datom d;
+  d.e = 5000;
+  d.a = InternKeyword("lazy/a")->id;
+  d.v = Value::Long(1);
+  d.tx = kTx0 + 9;
+  StagedIndex<EavtLess> st;
+  st.Reset(&base);
+  st.Insert(d);
+  st.Erase(d);
+  EXPECT_EQ(st.First([](const Datom& x) { return CompareLong(x.e, 5000); }, 5000), nullptr);
+  LazyIndex<EavtLess> after = st.Finish();
+  EXPECT_EQ(after.size(), base.size());
+  EXPECT_FALSE(after.tree().Contains(d));
+}
+
+// Many threads fold the same pending versions (and build on them) at once: each version folds
+// once, every reader sees the same tree, and the contents are right.
+TEST(LazyIndexTest, ConcurrentFoldsAndBuilds) {
+  LazyIndexModel<EavtLess> m(11);
+  for (int t = 0; t < 3000; ++t) m.Transact(1 + t % 2);
+  const auto& versions = m.versions();
+  std::vector<std::atomic<const EavtTree*>> seen(versions.size());
+  for (auto& s : seen) s.store(nullptr);
+  std::atomic<bool> mismatch{false};
+  std::vector<std::thread> threads;
+  for (int r = 0; r < 4; ++r) {
+    threads.emplace_back([&, r] {
+      std::mt19937_64 rng(static_cast<uint64_t>(r));
+      for (size_t k = 0; k < 600; ++k) {
+        size_t i = r % 2 == 0 ? versions.size() - 1 - k * 5 % versions.size()
+                              : static_cast<size_t>(rng() % versions.size());
+        if (r == 3) {
+          // A writer: builds on the version while others may be folding it.
+          StagedIndex<EavtLess> st;
+          st.Reset(&versions[i]);
+          Datom d;
+          d.e = 9000 + static_cast<int64_t>(k);
+          d.a = InternKeyword("lazy/a")->id;
+          d.v = Value::Long(0);
+          d.tx = kTx0 + 1;
+          st.Insert(d);
+          LazyIndex<EavtLess> next = st.Finish();
+          if (next.size() != versions[i].size() + 1 || !next.tree().Contains(d)) mismatch = true;
+          continue;
+        }
+        const EavtTree* t = &versions[i].tree();
+        const EavtTree* expected = nullptr;
+        if (!seen[i].compare_exchange_strong(expected, t) && expected != t) mismatch = true;
+      }
+    });
+  }
+  for (auto& t : threads) t.join();
+  EXPECT_FALSE(mismatch.load());
+  m.CheckAll();
 }
 
 }  // namespace

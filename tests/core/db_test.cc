@@ -1,7 +1,9 @@
 #include <gtest/gtest.h>
 
+#include <map>
 #include <mutex>
 #include <random>
+#include <set>
 #include <thread>
 
 #include "core/pull/entity.h"
@@ -225,6 +227,88 @@ TEST(Db, RandomTransactionsKeepIndicesConsistent) {
     p.e = d.e;
     EXPECT_EQ(db->SearchAll(IndexOrder::kAvet, p).size(), 1u);
     EXPECT_EQ(db->SearchAll(IndexOrder::kAevt, p).size(), 1u);
+  }
+}
+
+// Thousands of one-datom transactions (so the indices keep changes pending, merge them and fold
+// them): every held value keeps its contents when read late, each index order agrees with a model,
+// and as-of each held value's transaction the final db shows exactly that value's datoms.
+TEST(Db, ManySmallTransactionsKeepEveryValue) {
+  std::mt19937 rng(7);
+  DbPtr db = EmptyDb("{:tag {:db/cardinality :db.cardinality/many :db/index true}"
+                     " :v {:db/index true} :w {}}",
+                     "{:keep-history? true}");
+  std::map<std::pair<int64_t, std::string>, std::set<int64_t>> model;  // (e, attr) -> values
+  struct Held {
+    DbPtr db;
+    size_t count;
+    std::string eavt;
+  };
+  std::vector<Held> held;
+  const std::vector<std::string> attrs = {"v", "w", "tag"};
+  for (int i = 0; i < 9000; ++i) {
+    int64_t e = 1 + static_cast<int64_t>(rng() % 400);
+    const std::string& a = attrs[rng() % 3];
+    int64_t x = static_cast<int64_t>(rng() % 6);
+    std::string tx;
+    auto& vs = model[{e, a}];
+    switch (rng() % 5) {
+      case 0:
+        tx = "[[:db/retract " + std::to_string(e) + " :" + a + " " + std::to_string(x) + "]]";
+        vs.erase(x);
+        break;
+      case 1:
+        if (i % 10 == 0) {
+          tx = "[[:db.fn/retractEntity " + std::to_string(e) + "]]";
+          for (const std::string& b : attrs) model[{e, b}].clear();
+          break;
+        }
+        [[fallthrough]];
+      default:
+        tx = "[[:db/add " + std::to_string(e) + " :" + a + " " + std::to_string(x) + "]]";
+        if (a != "tag") vs.clear();  // cardinality one: the old value is retracted
+        vs.insert(x);
+        break;
+    }
+    db = With(db, tx);
+    if (i % 1000 == 999) {
+      size_t count = 0;
+      for (const auto& [k, v] : model) count += v.size();
+      // The string of a value is taken now; the value is read again at the end.
+      held.push_back(Held{db, count, ""});
+    }
+  }
+  // Read each held value only now, long after later transactions were built on it.
+  for (Held& h : held) {
+    size_t user = 0;
+    for (const Datom& d : h.db->SearchAll(IndexOrder::kEavt, Pattern{})) {
+      user += KeywordById(d.a)->full == "db/txInstant" ? 0 : 1;
+    }
+    EXPECT_EQ(user, h.count);
+    h.eavt = Rows(h.db->SearchAll(IndexOrder::kEavt, Pattern{}), true);
+    // AEVT holds the same datoms; AVET the :v and :tag ones.
+    EXPECT_EQ(h.db->current().aevt.size(), h.db->current().eavt.size());
+    size_t in_avet = 0;
+    for (const Datom& d : h.db->SearchAll(IndexOrder::kEavt, Pattern{})) {
+      const std::string& name = KeywordById(d.a)->full;
+      in_avet += name == "v" || name == "tag" ? 1 : 0;
+    }
+    EXPECT_EQ(h.db->current().avet.size(), in_avet);
+  }
+  // The final value against the model, attribute by attribute.
+  for (const auto& [k, vs] : model) {
+    std::string want = "[";
+    for (int64_t x : vs) {
+      want += (want.size() > 1 ? " [" : "[") + std::to_string(k.first) + " :" + k.second + " " +
+              std::to_string(x) + "]";
+    }
+    want += "]";
+    ASSERT_EQ(Eavt(db, "[" + std::to_string(k.first) + " :" + k.second + "]"), want);
+  }
+  // History: as of each held value's last transaction, the final db shows that value.
+  for (const Held& h : held) {
+    DbPtr as_of = db->AsOf(Value::Long(h.db->max_tx()));
+    EXPECT_EQ(Rows(as_of->SearchAll(IndexOrder::kEavt, Pattern{}), true), h.eavt);
   }
 }
 

@@ -1,0 +1,700 @@
+// Datom indices that take small transactions lazily: a base tree plus the changes made since, kept
+// as a short chain of sorted runs and folded into the tree on first read or once they grow large.
+//
+// A random insert into a persistent tree copies a leaf and every branch above it, and most of that
+// cost is memory traffic on cold nodes (copying them, then the old version's reference counts when
+// it dies). A run of pending changes is a sorted array instead: a transaction adds its own run to
+// the chain, and runs merge size-tiered (an LSM tree's write path: a chain of K changes has
+// O(log K) runs and each change is copied O(log K) times, in sequential passes). The chain is folded
+// into the tree in one pass once it holds half as many changes as the tree (so a fold costs O(1)
+// datom copies per change), or by the first reader.
+//
+// - LazyIndex: the index of one Db value. Immutable; copies share the fold.
+// - StagedIndex: the index as a running transaction sees it (its own changes over the Db's), with
+//   merged cursors for the transaction's lookups; Finish() gives the new Db's LazyIndex.
+#pragma once
+
+#include <algorithm>
+#include <array>
+#include <atomic>
+#include <cassert>
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <type_traits>
+#include <unordered_map>
+#include <utility>
+#include <vector>
+
+#include "core/index/btree.h"
+#include "core/index/datom.h"
+
+namespace datahike {
+
+// Node sizes of the datom trees: a leaf of 32 datoms is 1.3 KB, small enough that the path copy of
+// a one-entity transaction stays cheap, large enough for scans to run over contiguous memory.
+constexpr size_t kDatomLeaf = 32;
+constexpr size_t kDatomBranch = 64;
+template <class Less>
+using DatomTree = index::PersistentTree<Datom, Less, kDatomLeaf, kDatomBranch>;
+using EavtTree = DatomTree<EavtLess>;
+using AevtTree = DatomTree<AevtLess>;
+using AvetTree = DatomTree<AvetLess>;
+
+// One change to an index: insert d (replacing an equal datom) or erase it.
+struct IndexOp {
+  Datom d;
+  bool insert = true;
+};
+
+// An immutable sorted run of changes over the runs below it (older changes). Within a chain, the newest op
+// on a datom decides.
+struct OpRun {
+  std::vector<IndexOp> ops;  // sorted in index order, at most one op per datom
+  std::shared_ptr<const OpRun> older;
+  size_t total = 0;    // ops in this run and every older one
+  size_t runs = 1;     // runs in the chain from this one down
+  uint32_t level = 0;  // size class: a run of level L holds up to kRunFanout^L transactions' ops
+  // For large runs of orders that have a filter key (RunFilter): a Bloom filter over the keys of
+  // the ops, so lookups of one key skip the runs that cannot hold it. Empty: no filter.
+  std::vector<uint64_t> filter;
+};
+using OpRunPtr = std::shared_ptr<const OpRun>;
+
+// Whether a running transaction searches an index order: EAVT and AVET yes; AEVT only in the
+// end-of-transaction schema checks. The own changes of an unsearched order are kept in the order
+// they are made and sorted once, at the end (reads in between search a folded copy).
+template <class Less>
+struct SearchedInTx {
+  static constexpr bool kValue = true;
+};
+template <>
+struct SearchedInTx<AevtLess> {
+  static constexpr bool kValue = false;
+};
+
+// The key a run's filter is built over, per index order: the entity for EAVT. Other orders have no
+// filter (a value-based key would have to hash equal-comparing values of different types alike).
+template <class Less>
+struct RunFilter {
+  static constexpr bool kEnabled = false;
+  static uint64_t Key(const Datom&) { return 0; }
+};
+template <>
+struct RunFilter<EavtLess> {
+  static constexpr bool kEnabled = true;
+  static uint64_t Key(const Datom& d) { return static_cast<uint64_t>(d.e); }
+};
+
+namespace lazy_index {
+
+// Size-tiered merging: when kRunFanout runs of one level lead the chain, they merge into one run of
+// the next level. Each change is copied once per level, and a chain of K changes has at most
+// (kRunFanout - 1) * log_kRunFanout(K) runs.
+constexpr size_t kRunFanout = 4;
+// A chain is folded into its tree once it holds max(kMinFold, tree size) changes...
+constexpr size_t kMinFold = 4096;
+// ...or this many runs (only reachable with very large trees; cursors have room for it).
+constexpr size_t kMaxRuns = 48;
+// Runs of at least this many ops get a filter (smaller runs are cheap to search).
+constexpr size_t kMinFilteredRun = 32;
+// A fold rewrites the whole tree in one pass unless the changes are fewer than 1/kRebuildRatio of
+// the tree (then path copies through a transient are cheaper).
+constexpr size_t kRebuildRatio = 64;
+
+inline uint64_t Mix64(uint64_t x) {
+  x ^= x >> 33;
+  x *= 0xff51afd7ed558ccdULL;
+  x ^= x >> 33;
+  x *= 0xc4ceb9fe1a85ec53ULL;
+  x ^= x >> 33;
+  return x;
+}
+// A blocked Bloom filter: each key sets 4 bits of one 64-bit word (about 8 bits per key).
+inline uint64_t FilterBits(uint64_t h) {
+  return (uint64_t{1} << (h & 63)) | (uint64_t{1} << ((h >> 6) & 63)) |
+         (uint64_t{1} << ((h >> 12) & 63)) | (uint64_t{1} << ((h >> 18) & 63));
+}
+inline size_t FilterWord(uint64_t h, size_t words) { return ((h >> 32) * words) >> 32; }
+inline bool FilterMayContain(const std::vector<uint64_t>& filter, uint64_t key) {
+  uint64_t h = Mix64(key);
+  uint64_t bits = FilterBits(h);
+  return (filter[FilterWord(h, filter.size())] & bits) == bits;
+}
+template <class Less>
+std::vector<uint64_t> BuildFilter(const std::vector<IndexOp>& ops) {
+  if (!RunFilter<Less>::kEnabled || ops.size() < kMinFilteredRun) return {};
+  std::vector<uint64_t> filter(ops.size() / 8 + 1, 0);
+  for (const IndexOp& op : ops) {
+    uint64_t h = Mix64(RunFilter<Less>::Key(op.d));
+    filter[FilterWord(h, filter.size())] |= FilterBits(h);
+  }
+  return filter;
+}
+
+// The two sorted op lists merged into one; on equal datoms the newer op wins.
+template <class Less>
+std::vector<IndexOp> MergeOps(std::vector<IndexOp> newer, const std::vector<IndexOp>& older) {
+  if (older.empty()) return newer;
+  std::vector<IndexOp> out;
+  out.reserve(newer.size() + older.size());
+  size_t i = 0, j = 0;
+  while (i < newer.size() && j < older.size()) {
+    int c = Less::Cmp(newer[i].d, older[j].d);
+    if (c < 0) {
+      out.push_back(std::move(newer[i++]));
+    } else if (c > 0) {
+      out.push_back(older[j++]);
+    } else {
+      out.push_back(std::move(newer[i++]));
+      ++j;
+    }
+  }
+  out.insert(out.end(), std::make_move_iterator(newer.begin() + i),
+             std::make_move_iterator(newer.end()));
+  out.insert(out.end(), older.begin() + j, older.end());
+  return out;
+}
+
+// The sorted op lists lists[0..n) (newest first; n <= kMaxRuns + 2) merged into one; on equal
+// datoms the newest op wins.
+template <class Less>
+std::vector<IndexOp> MergeOpLists(const std::vector<IndexOp>* const* lists, size_t n) {
+  assert(n <= kMaxRuns + 2);
+  struct Head {
+    const IndexOp* cur;
+    const IndexOp* end;
+  };
+  std::array<Head, kMaxRuns + 2> heads;
+  size_t total = 0, live = 0;
+  for (size_t i = 0; i < n; ++i) {
+    total += lists[i]->size();
+    if (!lists[i]->empty()) heads[live++] = Head{lists[i]->data(), lists[i]->data() + lists[i]->size()};
+  }
+  std::vector<IndexOp> out;
+  out.reserve(total);
+  while (live > 1) {
+    size_t best = 0;
+    for (size_t i = 1; i < live; ++i) {
+      int c = Less::Cmp(heads[i].cur->d, heads[best].cur->d);
+      if (c < 0) {
+        best = i;
+      } else if (c == 0 && ++heads[i].cur == heads[i].end) {
+        // An older op on a datom that a newer list changes is dropped; this list is done.
+        std::copy(heads.begin() + i + 1, heads.begin() + live, heads.begin() + i);
+        --live;
+        --i;
+      }
+    }
+    out.push_back(*heads[best].cur);
+    if (++heads[best].cur == heads[best].end) {
+      std::copy(heads.begin() + best + 1, heads.begin() + live, heads.begin() + best);
+      --live;
+    }
+  }
+  if (live == 1) out.insert(out.end(), heads[0].cur, heads[0].end);
+  return out;
+}
+
+// Changes in the order they were made, sorted in index order, keeping the last op on each datom.
+// Orders led by the attribute sort per attribute: a transaction's changes usually come entity by
+// entity, so each attribute's share is already in order (a bulk load sorts in linear time).
+template <class Less>
+std::vector<IndexOp> SortOps(std::vector<IndexOp> ops) {
+  auto before = [&ops](uint32_t x, uint32_t y) {
+    int c = Less::Cmp(ops[x].d, ops[y].d);
+    return c < 0 || (c == 0 && x < y);
+  };
+  std::vector<uint32_t> order(ops.size());
+  for (uint32_t i = 0; i < order.size(); ++i) order[i] = i;
+  if (!std::is_sorted(order.begin(), order.end(), before)) {
+    if constexpr (std::is_same_v<Less, AevtLess> || std::is_same_v<Less, AvetLess>) {
+      std::unordered_map<uint32_t, std::vector<uint32_t>> buckets;
+      for (uint32_t i : order) buckets[ops[i].d.a].push_back(i);
+      std::vector<uint32_t> attrs;
+      attrs.reserve(buckets.size());
+      for (const auto& [a, ids] : buckets) attrs.push_back(a);
+      std::sort(attrs.begin(), attrs.end(),
+                [](uint32_t x, uint32_t y) { return CompareAttr(x, y) < 0; });
+      order.clear();
+      for (uint32_t a : attrs) {
+        std::vector<uint32_t>& ids = buckets[a];
+        if (!std::is_sorted(ids.begin(), ids.end(), before)) {
+          std::sort(ids.begin(), ids.end(), before);
+        }
+        order.insert(order.end(), ids.begin(), ids.end());
+      }
+    } else {
+      std::sort(order.begin(), order.end(), before);
+    }
+  }
+  std::vector<IndexOp> out;
+  out.reserve(ops.size());
+  for (size_t k = 0; k < order.size(); ++k) {
+    // Equal datoms are adjacent in op order: the last one decides.
+    if (k + 1 < order.size() && Less::Cmp(ops[order[k]].d, ops[order[k + 1]].d) == 0) continue;
+    out.push_back(std::move(ops[order[k]]));
+  }
+  return out;
+}
+
+// Every change of a chain as one sorted list (newest op per datom).
+template <class Less>
+std::vector<IndexOp> FlattenRuns(const OpRun* newest) {
+  if (newest == nullptr) return {};
+  std::vector<IndexOp> acc = newest->ops;
+  for (const OpRun* r = newest->older.get(); r != nullptr; r = r->older.get()) {
+    acc = MergeOps<Less>(std::move(acc), r->ops);
+  }
+  return acc;
+}
+
+// base with the sorted changes applied.
+template <class Less>
+DatomTree<Less> ApplyOps(const DatomTree<Less>& base, std::vector<IndexOp> ops) {
+  using Tree = DatomTree<Less>;
+  if (ops.empty()) return base;
+  // A few changes, or a stored tree (whose untouched nodes must stay shared with storage): path
+  // copies through a transient, in index order.
+  if (ops.size() * kRebuildRatio < base.size() || base.source() != nullptr) {
+    auto t = base.AsTransient();
+    for (const IndexOp& op : ops) {
+      if (op.insert) {
+        t.Insert(op.d);
+      } else {
+        t.Erase(op.d);
+      }
+    }
+    return t.Persistent();
+  }
+  // Many: one merge pass over the tree and a bottom-up build with full leaves.
+  std::vector<Datom> out;
+  if (base.empty()) {
+    out.reserve(ops.size());
+    for (IndexOp& op : ops) {
+      if (op.insert) out.push_back(std::move(op.d));
+    }
+    return Tree::FromSorted(std::move(out));
+  }
+  out.reserve(base.size() + ops.size());
+  size_t j = 0;
+  base.ForEach([&](const Datom& d) {
+    while (j < ops.size() && Less()(ops[j].d, d)) {
+      if (ops[j].insert) out.push_back(std::move(ops[j].d));
+      ++j;
+    }
+    if (j < ops.size() && !Less()(d, ops[j].d)) {  // the same datom: the op decides
+      if (ops[j].insert) out.push_back(std::move(ops[j].d));
+      ++j;
+      return;
+    }
+    out.push_back(d);
+  });
+  for (; j < ops.size(); ++j) {
+    if (ops[j].insert) out.push_back(std::move(ops[j].d));
+  }
+  return Tree::FromSorted(std::move(out));
+}
+
+}  // namespace lazy_index
+
+// The index of one Db value: a tree, or a base tree plus a chain of pending runs that the first
+// read folds in (once, thread-safe; copies of a LazyIndex share the result). Immutable otherwise,
+// so any number of threads may use it.
+template <class Less>
+class LazyIndex {
+ public:
+  using Tree = DatomTree<Less>;
+
+  // What the index holds, unfolded: `pending` (newest run first, nullptr when none) over `base`.
+  struct Snapshot {
+    Tree base;
+    OpRunPtr pending;
+  };
+
+  LazyIndex() : LazyIndex(Tree()) {}
+  explicit LazyIndex(Tree tree) : state_(std::make_shared<State>()) {
+    state_->result = std::move(tree);
+    state_->applied.store(true, std::memory_order_relaxed);
+  }
+  LazyIndex(Tree base, OpRunPtr pending) : state_(std::make_shared<State>()) {
+    state_->base = std::move(base);
+    state_->pending = std::move(pending);
+    if (state_->pending == nullptr) {
+      state_->result = std::move(state_->base);
+      state_->applied.store(true, std::memory_order_relaxed);
+    }
+  }
+
+  // The tree with every pending change applied; the first call folds them.
+  const Tree& tree() const {
+    State& s = *state_;
+    if (s.applied.load(std::memory_order_acquire)) return s.result;
+    std::call_once(s.once, [&s] {
+      Tree folded = lazy_index::ApplyOps<Less>(
+          s.base, lazy_index::FlattenRuns<Less>(s.pending.get()));
+      Tree old_base;
+      OpRunPtr old_pending;
+      {
+        std::lock_guard<std::mutex> lock(s.mu);
+        s.result = std::move(folded);
+        old_base = std::move(s.base);  // released outside the lock
+        old_pending = std::move(s.pending);
+        s.applied.store(true, std::memory_order_release);
+      }
+    });
+    return s.result;
+  }
+  size_t size() const { return tree().size(); }
+  // Whether changes are still pending (a later call may find them folded by another thread).
+  bool has_pending() const { return !state_->applied.load(std::memory_order_acquire); }
+  // A consistent view for building on: the folded tree once folded, else base and chain.
+  Snapshot snapshot() const {
+    State& s = *state_;
+    if (s.applied.load(std::memory_order_acquire)) return Snapshot{s.result, nullptr};
+    std::lock_guard<std::mutex> lock(s.mu);
+    if (s.applied.load(std::memory_order_relaxed)) return Snapshot{s.result, nullptr};
+    return Snapshot{s.base, s.pending};
+  }
+
+ private:
+  struct State {
+    std::once_flag once;
+    std::atomic<bool> applied{false};
+    std::mutex mu;     // guards base and pending against their release by the fold
+    Tree base;         // until folded: the tree the runs apply to
+    OpRunPtr pending;  // until folded: the runs, newest first
+    Tree result;       // valid once applied
+  };
+  std::shared_ptr<State> state_;
+};
+
+// One index as a running transaction sees it: the Db's index (base tree and pending runs) with the
+// transaction's own changes on top. Reads see every change made so far. Single-threaded.
+template <class Less>
+class StagedIndex {
+ public:
+  using Tree = DatomTree<Less>;
+
+ private:
+  struct OpLess {
+    bool operator()(const IndexOp& x, const IndexOp& y) const { return Less()(x.d, y.d); }
+  };
+  using OpTree = index::PersistentTree<IndexOp, OpLess, kDatomLeaf, kDatomBranch>;
+  // A transaction's own changes live in a sorted vector up to this many, then in a transient tree
+  // of changes, and beyond max(kMinFold, tree size / kDirectRatio) they are applied to the folded
+  // tree and the rest of the transaction writes into a transient of it directly (a bulk load).
+  static constexpr size_t kSmallOps = 64;
+  static constexpr size_t kDirectRatio = 8;
+
+ public:
+  // A cursor over the live datoms in index order: a merge of the transaction's changes, the pending
+  // runs (newest first) and the base tree, where the newest source holding a datom decides whether
+  // it is present. Invalidated by the next Insert or Erase.
+  class Cursor {
+   public:
+    bool Valid() const { return cur_ != nullptr; }
+    const Datom& operator*() const {
+      assert(Valid());
+      return *cur_;
+    }
+    const Datom* operator->() const {
+      assert(Valid());
+      return cur_;
+    }
+    void Next() {
+      assert(Valid());
+      Advance(mask_);
+      Settle();
+    }
+
+   private:
+    friend class StagedIndex;
+    struct RunPos {
+      const IndexOp* cur;
+      const IndexOp* end;
+    };
+    // Source bits: 0 = the own-changes tree, 1 + i = runs_[i] (the own-changes vector first, if
+    // any, then the pending runs), kBaseBit = the base tree.
+    static constexpr uint64_t kBaseBit = uint64_t{1} << 63;
+
+    void Advance(uint64_t mask) {
+      if (mask & 1) own_.Next();
+      for (size_t i = 0; i < nruns_; ++i) {
+        if (mask & (uint64_t{2} << i)) ++runs_[i].cur;
+      }
+      if (mask & kBaseBit) base_.Next();
+    }
+    // Moves to the first live datom at or after the sources' heads.
+    void Settle() {
+      while (true) {
+        const Datom* min = nullptr;
+        bool live = false;
+        uint64_t mask = 0;
+        auto consider = [&](const Datom* h, bool insert, uint64_t bit) {
+          if (min != nullptr) {
+            int c = Less::Cmp(*h, *min);
+            if (c > 0) return;
+            if (c == 0) {  // a lower-priority source with the same datom: skipped along
+              mask |= bit;
+              return;
+            }
+          }
+          min = h;
+          live = insert;
+          mask = bit;
+        };
+        if (has_own_ && own_.Valid()) consider(&own_->d, own_->insert, 1);
+        for (size_t i = 0; i < nruns_; ++i) {
+          if (runs_[i].cur != runs_[i].end) {
+            consider(&runs_[i].cur->d, runs_[i].cur->insert, uint64_t{2} << i);
+          }
+        }
+        if (base_.Valid()) consider(&*base_, true, kBaseBit);
+        if (min == nullptr || live) {
+          cur_ = min;
+          mask_ = mask;
+          return;
+        }
+        Advance(mask);
+      }
+    }
+
+    typename OpTree::Iterator own_;
+    bool has_own_ = false;
+    std::array<RunPos, lazy_index::kMaxRuns + 1> runs_;  // the first nruns_ are set
+    size_t nruns_ = 0;
+    typename Tree::Iterator base_;
+    const Datom* cur_ = nullptr;
+    uint64_t mask_ = 0;
+  };
+
+  StagedIndex() = default;
+  StagedIndex(const StagedIndex&) = delete;
+  StagedIndex& operator=(const StagedIndex&) = delete;
+
+  // Starts over from `before` (which must outlive this transaction), dropping any changes.
+  void Reset(const LazyIndex<Less>* before) {
+    before_ = before;
+    snap_.reset();
+    folded_.reset();
+    small_.clear();
+    own_.reset();
+    direct_.reset();
+  }
+
+  void Insert(const Datom& d) { Add(IndexOp{d, true}); }
+  void Erase(const Datom& d) { Add(IndexOp{d, false}); }
+
+  // The first live datom with probe(d) >= 0 (probe as in PersistentTree::Seek). With a filter
+  // key, runs whose filter rules the key out are skipped: REQUIRES that the caller then reads only
+  // datoms whose RunFilter key equals it (the cursor may pass over others of skipped runs).
+  template <class Probe>
+  Cursor Seek(const Probe& probe, std::optional<uint64_t> filter_key = std::nullopt) const {
+    Cursor c;
+    if constexpr (!SearchedInTx<Less>::kValue) {
+      c.base_ = Folded().Seek(probe);
+      c.Settle();
+      return c;
+    }
+    if (direct_) {
+      c.base_ = direct_->Seek(probe);
+      c.Settle();
+      return c;
+    }
+    const typename LazyIndex<Less>::Snapshot& s = Snap();
+    if (own_) {
+      c.has_own_ = true;
+      c.own_ = own_->Seek([&probe](const IndexOp& op) { return probe(op.d); });
+    } else if (!small_.empty()) {
+      c.runs_[c.nruns_++] = FirstOp(small_, probe);
+    }
+    for (const OpRun* r = s.pending.get(); r != nullptr; r = r->older.get()) {
+      if (!Filtered(*r, filter_key)) c.runs_[c.nruns_++] = FirstOp(r->ops, probe);
+    }
+    c.base_ = s.base.Seek(probe);
+    c.Settle();
+    return c;
+  }
+  Cursor Begin() const {
+    return Seek([](const Datom&) { return 0; });
+  }
+  // The first live datom with probe(d) >= 0, or nullptr; valid until the next Insert or Erase.
+  // filter_key as for Seek.
+  template <class Probe>
+  const Datom* First(const Probe& probe, std::optional<uint64_t> filter_key = std::nullopt) const {
+    // Each source's first candidate; the least wins, the newest source on ties. Only when the
+    // winner is an erase does the full cursor take over.
+    if constexpr (!SearchedInTx<Less>::kValue) return Folded().First(probe);
+    if (direct_) return direct_->First(probe);
+    const typename LazyIndex<Less>::Snapshot& s = Snap();
+    const Datom* min = nullptr;
+    bool live = true;
+    auto consider = [&](const Datom* h, bool insert) {
+      if (h == nullptr) return;
+      if (min != nullptr && Less::Cmp(*h, *min) >= 0) return;
+      min = h;
+      live = insert;
+    };
+    if (own_) {
+      const IndexOp* op = own_->First([&probe](const IndexOp& o) { return probe(o.d); });
+      if (op != nullptr) consider(&op->d, op->insert);
+    } else if (!small_.empty()) {
+      typename Cursor::RunPos p = FirstOp(small_, probe);
+      if (p.cur != p.end) consider(&p.cur->d, p.cur->insert);
+    }
+    for (const OpRun* r = s.pending.get(); r != nullptr; r = r->older.get()) {
+      if (Filtered(*r, filter_key)) continue;
+      typename Cursor::RunPos p = FirstOp(r->ops, probe);
+      if (p.cur != p.end) consider(&p.cur->d, p.cur->insert);
+    }
+    consider(s.base.First(probe), true);
+    if (live) return min;
+    Cursor c = Seek(probe, filter_key);
+    return c.Valid() ? &*c : nullptr;
+  }
+
+  // The new Db value's index: unchanged if this transaction made no changes, else its changes as
+  // the newest run of the old chain (merged per kRunFanout), folded when the chain is large.
+  LazyIndex<Less> Finish() {
+    using lazy_index::kRunFanout;
+    if (direct_) {
+      Tree t = direct_->Persistent();
+      direct_.reset();
+      return LazyIndex<Less>(std::move(t));
+    }
+    std::vector<IndexOp> ops;
+    if (own_) {
+      ops.reserve(own_->size());
+      for (auto it = own_->Begin(); it.Valid(); it.Next()) ops.push_back(*it);
+      own_.reset();
+    } else if constexpr (SearchedInTx<Less>::kValue) {
+      ops = std::move(small_);
+    } else {
+      ops = lazy_index::SortOps<Less>(std::move(small_));
+    }
+    small_.clear();
+    if (ops.empty()) return *before_;
+    typename LazyIndex<Less>::Snapshot s = Snap();
+    // A large transaction's run starts at the level its size calls for, absorbing the lower-level
+    // runs in front of it (levels never decrease down a chain).
+    uint32_t level = 0;
+    for (size_t n = ops.size(); n >= kRunFanout; n /= kRunFanout) ++level;
+    OpRunPtr older = s.pending;
+    while (true) {
+      // Merge in the older runs of a lower level, plus kRunFanout - 1 runs of this level if the
+      // chain has them (then the result moves up a level).
+      const OpRun* below = older.get();
+      while (below != nullptr && below->level < level) below = below->older.get();
+      size_t same = 0;
+      const OpRun* r = below;
+      while (r != nullptr && r->level == level && same < kRunFanout - 1) {
+        ++same;
+        r = r->older.get();
+      }
+      const bool up = same == kRunFanout - 1;
+      if (up) below = r;
+      if (below == older.get()) break;
+      std::array<const std::vector<IndexOp>*, lazy_index::kMaxRuns + 2> lists;
+      size_t n = 0;
+      lists[n++] = &ops;
+      for (const OpRun* x = older.get(); x != below; x = x->older.get()) lists[n++] = &x->ops;
+      std::vector<IndexOp> merged = lazy_index::MergeOpLists<Less>(lists.data(), n);
+      ops = std::move(merged);
+      while (older.get() != below) older = older->older;
+      if (up) ++level;
+    }
+    const size_t total = ops.size() + (older ? older->total : 0);
+    const size_t runs = 1 + (older ? older->runs : 0);
+    if (total >= std::max(lazy_index::kMinFold, s.base.size() * 4) || runs > lazy_index::kMaxRuns) {
+      if (older) ops = lazy_index::MergeOps<Less>(std::move(ops), lazy_index::FlattenRuns<Less>(older.get()));
+      return LazyIndex<Less>(lazy_index::ApplyOps<Less>(s.base, std::move(ops)));
+    }
+    auto run = std::make_shared<OpRun>();
+    run->total = total;
+    run->runs = runs;
+    run->level = level;
+    run->filter = lazy_index::BuildFilter<Less>(ops);
+    run->ops = std::move(ops);
+    run->older = std::move(older);
+    return LazyIndex<Less>(std::move(s.base), std::move(run));
+  }
+
+ private:
+  const typename LazyIndex<Less>::Snapshot& Snap() const {
+    if (!snap_) snap_.emplace(before_->snapshot());
+    return *snap_;
+  }
+  static bool Filtered(const OpRun& r, const std::optional<uint64_t>& key) {
+    return key && !r.filter.empty() && !lazy_index::FilterMayContain(r.filter, *key);
+  }
+  template <class Probe>
+  static typename Cursor::RunPos FirstOp(const std::vector<IndexOp>& ops, const Probe& probe) {
+    const IndexOp* b = ops.data();
+    const IndexOp* e = b + ops.size();
+    return typename Cursor::RunPos{
+        std::partition_point(b, e, [&probe](const IndexOp& op) { return probe(op.d) < 0; }), e};
+  }
+  void Add(IndexOp op) {
+    if constexpr (!SearchedInTx<Less>::kValue) {
+      folded_.reset();
+      small_.push_back(std::move(op));
+      return;
+    }
+    if (direct_) {
+      if (op.insert) {
+        direct_->Insert(op.d);
+      } else {
+        direct_->Erase(op.d);
+      }
+      return;
+    }
+    if (own_) {
+      own_->Insert(op);
+      const typename LazyIndex<Less>::Snapshot& s = Snap();
+      if (own_->size() > std::max(lazy_index::kMinFold, s.base.size() / kDirectRatio)) {
+        std::vector<IndexOp> ops;
+        ops.reserve(own_->size());
+        for (auto it = own_->Begin(); it.Valid(); it.Next()) ops.push_back(*it);
+        own_.reset();
+        direct_.emplace(lazy_index::ApplyOps<Less>(before_->tree(), std::move(ops)).AsTransient());
+      }
+      return;
+    }
+    auto it = std::lower_bound(small_.begin(), small_.end(), op, OpLess());
+    if (it != small_.end() && !OpLess()(op, *it)) {
+      *it = std::move(op);  // a later change of the same datom replaces the earlier one
+      return;
+    }
+    if (small_.size() < kSmallOps) {
+      small_.insert(it, std::move(op));
+      return;
+    }
+    own_.emplace(OpTree().AsTransient());
+    for (const IndexOp& x : small_) own_->Insert(x);
+    small_.clear();
+    own_->Insert(op);
+  }
+
+  // For an order not searched in a transaction: the Db's index, folded, with this transaction's
+  // changes applied.
+  const Tree& Folded() const {
+    if (!folded_) {
+      folded_.emplace(lazy_index::ApplyOps<Less>(before_->tree(), lazy_index::SortOps<Less>(small_)));
+    }
+    return *folded_;
+  }
+
+  const LazyIndex<Less>* before_ = nullptr;
+  mutable std::optional<typename LazyIndex<Less>::Snapshot> snap_;  // taken on first use
+  mutable std::optional<Tree> folded_;  // Folded(), until the next change
+  // Own changes while few, sorted (for an order not searched in a transaction: all of them, in the
+  // order they were made).
+  std::vector<IndexOp> small_;
+  std::optional<typename OpTree::Transient> own_;  // own changes once many
+  std::optional<typename Tree::Transient> direct_;  // the folded tree with all changes, once very many
+};
+
+}  // namespace datahike
