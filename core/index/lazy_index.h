@@ -5,9 +5,9 @@
 // cost is memory traffic on cold nodes (copying them, then the old version's reference counts when
 // it dies). A run of pending changes is a sorted array instead: a transaction adds its own run to
 // the chain, and runs merge size-tiered (an LSM tree's write path: a chain of K changes has
-// O(log K) runs and each change is copied O(log K) times, in sequential passes). The chain is folded
-// into the tree in one pass once it holds half as many changes as the tree (so a fold costs O(1)
-// datom copies per change), or by the first reader.
+// O(log K) runs and each change is copied O(log K) times, in sequential passes). The chain is
+// folded into the tree in one pass once it holds as many changes as the tree (so a fold costs O(1)
+// datom copies per change), or by the first reader of the Db value.
 //
 // - LazyIndex: the index of one Db value. Immutable; copies share the fold.
 // - StagedIndex: the index as a running transaction sees it (its own changes over the Db's), with
@@ -49,14 +49,14 @@ struct IndexOp {
   bool insert = true;
 };
 
-// An immutable sorted run of changes over the runs below it (older changes). Within a chain, the newest op
-// on a datom decides.
+// An immutable sorted run of changes over the runs below it (older changes). Within a chain, the
+// newest op on a datom decides.
 struct OpRun {
   std::vector<IndexOp> ops;  // sorted in index order, at most one op per datom
   std::shared_ptr<const OpRun> older;
   size_t total = 0;    // ops in this run and every older one
   size_t runs = 1;     // runs in the chain from this one down
-  uint32_t level = 0;  // size class: a run of level L holds up to kRunFanout^L transactions' ops
+  uint32_t level = 0;  // size class: a run of level L was merged from kRunFanout^L transactions
   // For large runs of orders that have a filter key (RunFilter): a Bloom filter over the keys of
   // the ops, so lookups of one key skip the runs that cannot hold it. Empty: no filter.
   std::vector<uint64_t> filter;
@@ -171,7 +171,8 @@ std::vector<IndexOp> MergeOpLists(const std::vector<IndexOp>* const* lists, size
   size_t total = 0, live = 0;
   for (size_t i = 0; i < n; ++i) {
     total += lists[i]->size();
-    if (!lists[i]->empty()) heads[live++] = Head{lists[i]->data(), lists[i]->data() + lists[i]->size()};
+    const IndexOp* b = lists[i]->data();
+    if (!lists[i]->empty()) heads[live++] = Head{b, b + lists[i]->size()};
   }
   std::vector<IndexOp> out;
   out.reserve(total);
@@ -203,32 +204,43 @@ std::vector<IndexOp> MergeOpLists(const std::vector<IndexOp>* const* lists, size
 // entity, so each attribute's share is already in order (a bulk load sorts in linear time).
 template <class Less>
 std::vector<IndexOp> SortOps(std::vector<IndexOp> ops) {
+  // Already in order (a small transaction, or one made in index order): drop overridden ops.
+  size_t i = 1;
+  while (i < ops.size() && Less::Cmp(ops[i - 1].d, ops[i].d) <= 0) ++i;
+  if (i >= ops.size()) {
+    size_t w = 0;
+    for (size_t k = 0; k < ops.size(); ++k) {
+      if (k + 1 < ops.size() && Less::Cmp(ops[k].d, ops[k + 1].d) == 0) continue;
+      if (w != k) ops[w] = std::move(ops[k]);
+      ++w;
+    }
+    ops.resize(w);
+    return ops;
+  }
   auto before = [&ops](uint32_t x, uint32_t y) {
     int c = Less::Cmp(ops[x].d, ops[y].d);
     return c < 0 || (c == 0 && x < y);
   };
   std::vector<uint32_t> order(ops.size());
-  for (uint32_t i = 0; i < order.size(); ++i) order[i] = i;
-  if (!std::is_sorted(order.begin(), order.end(), before)) {
-    if constexpr (std::is_same_v<Less, AevtLess> || std::is_same_v<Less, AvetLess>) {
-      std::unordered_map<uint32_t, std::vector<uint32_t>> buckets;
-      for (uint32_t i : order) buckets[ops[i].d.a].push_back(i);
-      std::vector<uint32_t> attrs;
-      attrs.reserve(buckets.size());
-      for (const auto& [a, ids] : buckets) attrs.push_back(a);
-      std::sort(attrs.begin(), attrs.end(),
-                [](uint32_t x, uint32_t y) { return CompareAttr(x, y) < 0; });
-      order.clear();
-      for (uint32_t a : attrs) {
-        std::vector<uint32_t>& ids = buckets[a];
-        if (!std::is_sorted(ids.begin(), ids.end(), before)) {
-          std::sort(ids.begin(), ids.end(), before);
-        }
-        order.insert(order.end(), ids.begin(), ids.end());
+  for (uint32_t k = 0; k < order.size(); ++k) order[k] = k;
+  if constexpr (std::is_same_v<Less, AevtLess> || std::is_same_v<Less, AvetLess>) {
+    std::unordered_map<uint32_t, std::vector<uint32_t>> buckets;
+    for (uint32_t k : order) buckets[ops[k].d.a].push_back(k);
+    std::vector<uint32_t> attrs;
+    attrs.reserve(buckets.size());
+    for (const auto& [a, ids] : buckets) attrs.push_back(a);
+    std::sort(attrs.begin(), attrs.end(),
+              [](uint32_t x, uint32_t y) { return CompareAttr(x, y) < 0; });
+    order.clear();
+    for (uint32_t a : attrs) {
+      std::vector<uint32_t>& ids = buckets[a];
+      if (!std::is_sorted(ids.begin(), ids.end(), before)) {
+        std::sort(ids.begin(), ids.end(), before);
       }
-    } else {
-      std::sort(order.begin(), order.end(), before);
+      order.insert(order.end(), ids.begin(), ids.end());
     }
+  } else {
+    std::sort(order.begin(), order.end(), before);
   }
   std::vector<IndexOp> out;
   out.reserve(ops.size());
@@ -333,8 +345,8 @@ class LazyIndex {
     State& s = *state_;
     if (s.applied.load(std::memory_order_acquire)) return s.result;
     std::call_once(s.once, [&s] {
-      Tree folded = lazy_index::ApplyOps<Less>(
-          s.base, lazy_index::FlattenRuns<Less>(s.pending.get()));
+      Tree folded =
+          lazy_index::ApplyOps<Less>(s.base, lazy_index::FlattenRuns<Less>(s.pending.get()));
       Tree old_base;
       OpRunPtr old_pending;
       {
@@ -348,8 +360,6 @@ class LazyIndex {
     return s.result;
   }
   size_t size() const { return tree().size(); }
-  // Whether changes are still pending (a later call may find them folded by another thread).
-  bool has_pending() const { return !state_->applied.load(std::memory_order_acquire); }
   // A consistent view for building on: the folded tree once folded, else base and chain.
   Snapshot snapshot() const {
     State& s = *state_;
@@ -487,6 +497,8 @@ class StagedIndex {
 
   void Insert(const Datom& d) { Add(IndexOp{d, true}); }
   void Erase(const Datom& d) { Add(IndexOp{d, false}); }
+  // Whether this transaction has changed the index (Finish would return a new value).
+  bool changed() const { return direct_ || own_ || !small_.empty(); }
 
   // The first live datom with probe(d) >= 0 (probe as in PersistentTree::Seek). With a filter
   // key, runs whose filter rules the key out are skipped: REQUIRES that the caller then reads only
@@ -608,8 +620,11 @@ class StagedIndex {
     }
     const size_t total = ops.size() + (older ? older->total : 0);
     const size_t runs = 1 + (older ? older->runs : 0);
-    if (total >= std::max(lazy_index::kMinFold, s.base.size() * 4) || runs > lazy_index::kMaxRuns) {
-      if (older) ops = lazy_index::MergeOps<Less>(std::move(ops), lazy_index::FlattenRuns<Less>(older.get()));
+    if (total >= std::max(lazy_index::kMinFold, s.base.size()) || runs > lazy_index::kMaxRuns) {
+      if (older) {
+        ops =
+            lazy_index::MergeOps<Less>(std::move(ops), lazy_index::FlattenRuns<Less>(older.get()));
+      }
       return LazyIndex<Less>(lazy_index::ApplyOps<Less>(s.base, std::move(ops)));
     }
     auto run = std::make_shared<OpRun>();
@@ -682,7 +697,8 @@ class StagedIndex {
   // changes applied.
   const Tree& Folded() const {
     if (!folded_) {
-      folded_.emplace(lazy_index::ApplyOps<Less>(before_->tree(), lazy_index::SortOps<Less>(small_)));
+      folded_.emplace(
+          lazy_index::ApplyOps<Less>(before_->tree(), lazy_index::SortOps<Less>(small_)));
     }
     return *folded_;
   }
@@ -693,8 +709,8 @@ class StagedIndex {
   // Own changes while few, sorted (for an order not searched in a transaction: all of them, in the
   // order they were made).
   std::vector<IndexOp> small_;
-  std::optional<typename OpTree::Transient> own_;  // own changes once many
-  std::optional<typename Tree::Transient> direct_;  // the folded tree with all changes, once very many
+  std::optional<typename OpTree::Transient> own_;   // own changes once many
+  std::optional<typename Tree::Transient> direct_;  // the folded tree and all changes, once more
 };
 
 }  // namespace datahike

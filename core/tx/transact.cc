@@ -474,8 +474,9 @@ class TxBuilder {
                           ? attr->max_length
                           : (user ? (v.is_string() ? cfg.max_string_length : cfg.max_bytes_length)
                                   : 0);
-      int64_t len = v.is_string() ? utf8_length(v.as_string())
-                                  : static_cast<int64_t>(v.as_string().size());
+      int64_t len = limit <= 0 ? 0
+                    : v.is_string() ? utf8_length(v.as_string())
+                                    : static_cast<int64_t>(v.as_string().size());
       if (limit > 0 && len > limit) {
         TxError(std::string(v.is_string() ? "String" : "Byte") + " value for :" +
                     KeywordById(a)->full + " exceeds max length " + std::to_string(limit) +
@@ -1359,12 +1360,13 @@ class TxBuilder {
 
   TxReport Finish(const Value& tx_meta) {
     auto after = std::make_shared<Db>(*before_);
-    after->current_.eavt = eavt_.Finish();
-    after->current_.aevt = aevt_.Finish();
-    after->current_.avet = avet_.Finish();
-    after->temporal_.eavt = teavt_.Finish();
-    after->temporal_.aevt = taevt_.Finish();
-    after->temporal_.avet = tavet_.Finish();
+    // The copy of before_ already holds the indices this transaction left unchanged.
+    if (eavt_.changed()) after->current_.eavt = eavt_.Finish();
+    if (aevt_.changed()) after->current_.aevt = aevt_.Finish();
+    if (avet_.changed()) after->current_.avet = avet_.Finish();
+    if (teavt_.changed()) after->temporal_.eavt = teavt_.Finish();
+    if (taevt_.changed()) after->temporal_.aevt = taevt_.Finish();
+    if (tavet_.changed()) after->temporal_.avet = tavet_.Finish();
     after->schema_ = schema_;
     after->max_eid_ = max_eid_;
     after->max_tx_ = tx_;
