@@ -15,6 +15,7 @@
 #include <string>
 #include <vector>
 
+#include "bench/bench_util.h"
 #include "core/db/db.h"
 #include "core/tx/transact.h"
 #include "core/value/edn.h"
@@ -26,40 +27,11 @@ using datahike::DbPtr;
 using datahike::Kw;
 using datahike::Value;
 
+using datahike::bench::Bench;
+using datahike::bench::NowMs;
+using datahike::bench::ReadFile;
+
 namespace {
-
-double NowMs() {
-  return std::chrono::duration<double, std::milli>(
-             std::chrono::steady_clock::now().time_since_epoch())
-      .count();
-}
-
-// Median of `samples` runs of fn (each run at least min_ms long) after a warm-up.
-double Bench(const std::function<void()>& fn, double warmup_ms, double min_ms, int samples) {
-  auto run = [&](double dur) {
-    double t0 = NowMs(), t;
-    int n = 0;
-    do {
-      fn();
-      ++n;
-      t = NowMs();
-    } while (t - t0 < dur);
-    return (t - t0) / n;
-  };
-  run(warmup_ms);
-  std::vector<double> xs;
-  for (int i = 0; i < samples; ++i) xs.push_back(run(min_ms));
-  std::sort(xs.begin(), xs.end());
-  return xs[xs.size() / 2];
-}
-
-std::string ReadFile(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) throw std::runtime_error("cannot read " + path);
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
 
 DbPtr EmptyDb() {
   static const Value schema = datahike::edn::Read(
