@@ -1,0 +1,327 @@
+"""The Pythonic API: connections, database values and the reading functions, over the C ABI.
+
+Arguments that are data (tx-data, query, pull pattern, entity ids, datom components) are Python
+values printed as EDN by datahike.edn, or a str of raw EDN text. Query inputs (d.q's *inputs) are
+always values: a str there is a string. Results are Python values read from the engine's EDN.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import threading
+from typing import Any, Callable, Dict, Iterable, List, NamedTuple, Optional, Sequence, Union
+
+from . import _datahike
+from ._rules import config_edn
+from .edn import Edn, Keyword, dumps, format_inst, loads
+from .errors import ParseError, error_from_native
+
+__all__ = [
+    "Connection", "Db", "TxReport", "Datom", "connect", "create_database", "delete_database",
+    "database_exists", "empty_db", "version",
+]
+
+Config = Union[str, Dict[str, Any], None]
+_EDN, _JSON = 0, 1
+
+
+def _native(fn: Callable, *args: Any) -> Any:
+    """Calls a raw binding, turning its NativeError into the typed DatahikeError."""
+    try:
+        return fn(*args)
+    except _datahike.NativeError as e:
+        raise error_from_native(*e.args) from None
+
+
+def _text(x: Any) -> str:
+    """EDN text for a data argument: a str is raw EDN text, anything else is printed."""
+    s = str.__str__(x) if type(x) in (str, Edn) else dumps(x)
+    if "\0" in s:
+        raise ParseError("EDN text must not contain NUL characters", Keyword("parse/error"))
+    return s
+
+
+def _time_point(t: Any) -> str:
+    if isinstance(t, bool):
+        raise TypeError("a time point is a tx id (int), a datetime or EDN text")
+    if isinstance(t, int):
+        return str(int(t))
+    if isinstance(t, (_dt.datetime, _dt.date)):
+        return format_inst(t)
+    if isinstance(t, str):
+        return _text(t)
+    raise TypeError(f"a time point is a tx id (int), a datetime or EDN text, not {type(t).__name__}")
+
+
+class Datom(NamedTuple):
+    """One datom of an index or a tx report."""
+
+    e: int
+    a: Keyword
+    v: Any
+    tx: int
+    added: bool = True
+
+
+def _datoms(rows: Any) -> List[Datom]:
+    return [Datom(*row) for row in rows]
+
+
+class TxReport(dict):
+    """A transaction report: a dict with "db-before" and "db-after" (Db values), "tx-data" (a list
+    of Datom), "tempids" (tempid -> entity id, with :db/current-tx) and "tx-meta". The same
+    entries are attributes: db_before, db_after, tx_data, tempids, tx_meta."""
+
+    @property
+    def db_before(self) -> Optional["Db"]:
+        return self.get("db-before")
+
+    @property
+    def db_after(self) -> Optional["Db"]:
+        return self.get("db-after")
+
+    @property
+    def tx_data(self) -> List[Datom]:
+        return self["tx-data"]
+
+    @property
+    def tempids(self) -> Dict[Any, int]:
+        return self["tempids"]
+
+    @property
+    def tx_meta(self) -> Any:
+        return self.get("tx-meta")
+
+
+def _report(text: str, before: Optional["Db"], after: Optional["Db"]) -> TxReport:
+    r = loads(text)
+    return TxReport({
+        "db-before": before,
+        "db-after": after,
+        "tx-data": _datoms(r.get(Keyword("tx-data"), [])),
+        "tempids": r.get(Keyword("tempids"), {}),
+        "tx-meta": r.get(Keyword("tx-meta")),
+    })
+
+
+class Db:
+    """An immutable database value. Stays valid after its connection closes; release() (or the
+    garbage collector, or a with block) frees it early. Thread-safe."""
+
+    __slots__ = ("_h", "__weakref__")
+
+    def __init__(self, handle: Any):
+        self._h = handle
+
+    # -- lifecycle
+    def release(self) -> None:
+        """Frees the value; any later use raises MisuseError."""
+        self._h.release()
+
+    close = release
+
+    @property
+    def released(self) -> bool:
+        return self._h.released
+
+    def __enter__(self) -> "Db":
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        self.release()
+
+    def __repr__(self) -> str:
+        return "<datahike.Db released>" if self._h.released else "<datahike.Db>"
+
+    # -- views
+    def as_of(self, t: Any) -> "Db":
+        """The value as of time point t: a tx id, a datetime or EDN text (#inst "...")."""
+        return Db(_native(self._h.as_of, _time_point(t)))
+
+    def since(self, t: Any) -> "Db":
+        return Db(_native(self._h.since, _time_point(t)))
+
+    def history(self) -> "Db":
+        return Db(_native(self._h.history))
+
+    def with_(self, tx_data: Any, tx_meta: Any = None) -> TxReport:
+        """Datahike's with: tx_data applied to this value; the report's "db-after" is the result."""
+        text = _tx_text(tx_data, tx_meta)
+        after, report = _native(self._h.with_, text, _EDN)
+        return _report(report, self, Db(after))
+
+    def db_with(self, tx_data: Any) -> "Db":
+        return self.with_(tx_data)["db-after"]
+
+    # -- reading
+    def q(self, query: Any, *inputs: Any) -> Any:
+        return q(query, self, *inputs)
+
+    def pull(self, pattern: Any, eid: Any) -> Any:
+        return loads(_native(self._h.pull, _text(pattern), _text(eid), _EDN))
+
+    def pull_many(self, pattern: Any, eids: Any) -> List[Any]:
+        return loads(_native(self._h.pull_many, _text(pattern), _text(eids), _EDN))
+
+    def entity(self, eid: Any) -> Optional[Dict[Keyword, Any]]:
+        return loads(_native(self._h.entity, _text(eid), _EDN))
+
+    def _datoms(self, which: str, index: Any, components: Sequence[Any]) -> List[Datom]:
+        comps = None
+        if len(components) == 1 and type(components[0]) is str and components[0][:1] == "[":
+            comps = components[0]  # raw EDN vector
+        elif components:
+            comps = dumps(list(components))
+        return _datoms(loads(_native(self._h.datoms, which, _index(index), comps, _EDN)))
+
+    def datoms(self, index: Any, *components: Any) -> List[Datom]:
+        """Datoms of index (:eavt, :aevt, :avet or "eavt"...) matching the leading components."""
+        return self._datoms("datoms", index, components)
+
+    def seek_datoms(self, index: Any, *components: Any) -> List[Datom]:
+        return self._datoms("seek", index, components)
+
+    def rseek_datoms(self, index: Any, *components: Any) -> List[Datom]:
+        return self._datoms("rseek", index, components)
+
+    def index_range(self, attr: Any, start: Any = None, end: Any = None) -> List[Datom]:
+        a = _index(attr)
+        s = None if start is None else dumps(start)
+        e = None if end is None else dumps(end)
+        return _datoms(loads(_native(self._h.index_range, a, s, e, _EDN)))
+
+    def schema(self) -> Dict[Keyword, Any]:
+        return loads(_native(self._h.schema, _EDN))
+
+    def reverse_schema(self) -> Dict[Keyword, Any]:
+        return loads(_native(self._h.reverse_schema, _EDN))
+
+    def metrics(self) -> Dict[Keyword, Any]:
+        return loads(_native(self._h.metrics, _EDN))
+
+
+def _index(x: Any) -> str:
+    if isinstance(x, Keyword):
+        return str(x)
+    if isinstance(x, str):
+        return x if x.startswith(":") else ":" + x
+    raise TypeError(f"an index or attribute is a Keyword or str, not {type(x).__name__}")
+
+
+def _tx_text(tx_data: Any, tx_meta: Any) -> str:
+    if tx_meta is None:
+        return _text(tx_data)
+    data = Edn(_text(tx_data))
+    return dumps({Keyword("tx-data"): data, Keyword("tx-meta"): tx_meta})
+
+
+class Connection:
+    """A connection to one database. Use it in a with block, or close() it. Thread-safe."""
+
+    def __init__(self, config: Config = None, **kwargs: Any):
+        self._config = config_edn(config, **kwargs)
+        self._h = _native(_datahike.Conn.connect, self._config)
+        self._listeners: Dict[int, Callable] = {}
+        self._lock = threading.Lock()
+
+    @property
+    def config(self) -> str:
+        return self._config
+
+    def close(self) -> None:
+        """Closes the connection and removes its listeners; idempotent. Db values stay valid."""
+        self._h.release()
+        self._listeners.clear()
+
+    release = close
+
+    @property
+    def closed(self) -> bool:
+        return self._h.released
+
+    def __enter__(self) -> "Connection":
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        self.close()
+
+    def __repr__(self) -> str:
+        return f"<datahike.Connection {self._config}{' closed' if self.closed else ''}>"
+
+    def db(self) -> Db:
+        """The latest database value."""
+        return Db(_native(self._h.db))
+
+    def transact(self, tx_data: Any, tx_meta: Any = None) -> TxReport:
+        """Transacts tx_data (a list of entity maps and [:db/add ...] forms, or EDN text) and
+        returns the report. "db-before"/"db-after" are the connection's values read just before
+        and after the call (the ABI returns only their basis)."""
+        text = _tx_text(tx_data, tx_meta)
+        before = self.db()
+        report = _native(self._h.transact, text, _EDN, True)
+        return _report(report, before, self.db())
+
+    def listen(self, callback: Callable[[TxReport], Any]) -> int:
+        """Calls callback(report) after every later transaction on the database (on the
+        transacting thread); returns a key for unlisten. The report's "db-after" is the
+        connection's value at the callback, "db-before" is None. The callback must not transact
+        on the same database."""
+
+        def on_report(text: str) -> None:
+            try:
+                after = Db(self._h.db())
+            except _datahike.NativeError:
+                after = None
+            callback(_report(text, None, after))
+
+        key = _native(self._h.listen, on_report, _EDN)
+        self._listeners[key] = callback
+        return key
+
+    def unlisten(self, key: int) -> None:
+        _native(self._h.unlisten, int(key))
+        self._listeners.pop(key, None)
+
+
+def connect(config: Config = None, **kwargs: Any) -> Connection:
+    """Connects to an existing database: config as a dict ({"store": {"backend": ":memory",
+    "id": "app"}}) or EDN text. NotFoundError when it does not exist."""
+    return Connection(config, **kwargs)
+
+
+def create_database(config: Config = None, **kwargs: Any) -> None:
+    """Creates the database (ConflictError when it exists)."""
+    kwargs.pop("output_format", None)
+    _native(_datahike.create_database, config_edn(config, **kwargs))
+
+
+def delete_database(config: Config = None, **kwargs: Any) -> None:
+    kwargs.pop("output_format", None)
+    _native(_datahike.delete_database, config_edn(config, **kwargs))
+
+
+def database_exists(config: Config = None, **kwargs: Any) -> bool:
+    kwargs.pop("output_format", None)
+    return _native(_datahike.database_exists, config_edn(config, **kwargs))
+
+
+def empty_db(schema: Any = None, config: Config = None) -> Db:
+    """A database value with no storage (Datahike's empty-db): schema a DataScript-style map."""
+    s = None if schema is None else _text(schema)
+    c = None if config is None else config_edn(config)
+    return Db(_native(_datahike.empty_db, s, c))
+
+
+def version() -> str:
+    """libdatahike's version."""
+    return _datahike.version()
+
+
+def q(query: Any, *inputs: Any) -> Any:
+    """Runs a Datalog query. Db arguments bind, in order, to the query's $ sources; every other
+    argument binds to the next remaining :in position (scalars, tuples, collections, relations,
+    rule sets, collections of tuples as $ sources)."""
+    dbs = [x._h for x in inputs if isinstance(x, Db)]
+    rest = [x for x in inputs if not isinstance(x, Db)]
+    args = dumps(rest) if rest else None
+    return loads(_native(_datahike.q, _text(query), dbs, args, _EDN))

@@ -1,0 +1,278 @@
+"""pydatahike's low-level API: functions taking the config as EDN text, connecting per call.
+
+Each function has pydatahike's signature. Databases are named by (input_format, config) pairs:
+input_format "db" (the latest value), "history", "asof:<ms>" and "since:<ms>" (a Unix time in
+milliseconds). Query inputs also take ("param", edn), ("edn", edn) and ("json", json) values.
+output_format: "cbor" (the default: Python values with keywords as ":ns/name" strings, vectors
+and sets as lists), "json" (the engine's JSON, parsed) or "edn" (the EDN text).
+
+Branches and commits (branch:/commit: inputs, branches, branch, merge_db, ...) and gc_storage are
+not in libdatahike's C ABI yet: they raise UnsupportedError.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import json as _json
+from typing import Any, Callable, Dict, List, Optional, Sequence, Tuple
+
+from . import _datahike
+from ._rules import config_edn, value_to_edn
+from .api import _JSON, _EDN, _native
+from .edn import FrozenDict, Keyword, Symbol, format_inst, loads
+from .errors import MisuseError, UnsupportedError
+
+__all__ = [
+    "database_exists", "create_database", "delete_database", "q", "transact", "pull",
+    "pull_many", "entity", "datoms", "seek_datoms", "index_range", "schema", "reverse_schema",
+    "metrics", "gc_storage", "branches", "branch", "delete_branch", "commit_id",
+    "parent_commit_ids", "merge_db", "plain",
+]
+
+
+def plain(v: Any) -> Any:
+    """pydatahike's result shape: keywords and symbols as strings (":name"), vectors, lists and
+    sets as lists, maps as dicts with such keys."""
+    if isinstance(v, Keyword):
+        return str(v)
+    if isinstance(v, Symbol):
+        return v.value
+    if isinstance(v, dict):
+        return {plain(k): plain(x) for k, x in v.items()}
+    if isinstance(v, (list, tuple, set, frozenset)):
+        return [plain(x) for x in v]
+    if isinstance(v, bool) or v is None:
+        return v
+    if isinstance(v, int):
+        return int(v)
+    if isinstance(v, str):
+        return str.__str__(v)
+    return v
+
+
+def _out(fmt: str, call: Callable[[int], str]) -> Any:
+    if fmt == "edn":
+        return call(_EDN)
+    if fmt == "json":
+        return _json.loads(call(_JSON))
+    if fmt == "cbor":
+        return plain(loads(call(_EDN)))
+    raise ValueError(f"Unknown output format: {fmt!r}. Expected one of: 'json', 'edn', 'cbor'")
+
+
+def _ms_inst(ms: str) -> str:
+    t = _dt.datetime.fromtimestamp(int(ms) / 1000.0, tz=_dt.timezone.utc)
+    return format_inst(t)
+
+
+def _view(conn_handle: Any, input_format: str) -> Any:
+    """The raw db handle an input format names, from an open raw connection."""
+    db = _native(conn_handle.db)
+    if input_format == "db":
+        return db
+    if input_format == "history":
+        return _native(db.history)
+    if input_format.startswith("asof:"):
+        return _native(db.as_of, _ms_inst(input_format[5:]))
+    if input_format.startswith("since:"):
+        return _native(db.since, _ms_inst(input_format[6:]))
+    if input_format.startswith(("branch:", "commit:")):
+        raise UnsupportedError(f"input format {input_format!r}: branches and commits are not in "
+                               "libdatahike's C ABI yet")
+    raise MisuseError(f"unknown input format {input_format!r}")
+
+
+_DB_FORMATS = ("db", "history")
+_DB_PREFIXES = ("asof:", "since:", "branch:", "commit:")
+
+
+def is_input_format(fmt: Any) -> bool:
+    return isinstance(fmt, str) and (fmt in _DB_FORMATS or fmt in ("param", "edn", "json")
+                                     or fmt.startswith(_DB_PREFIXES))
+
+
+def _connect(config: str) -> Any:
+    return _native(_datahike.Conn.connect, config_edn(config))
+
+
+def _on_db(config: str, input_format: str, fn: Callable[[Any], Any]) -> Any:
+    conn = _connect(config)
+    try:
+        return fn(_view(conn, input_format))
+    finally:
+        conn.release()
+
+
+def database_exists(config: Any, output_format: str = "cbor") -> bool:
+    return _native(_datahike.database_exists, config_edn(config))
+
+
+def create_database(config: Any, output_format: str = "cbor") -> None:
+    _native(_datahike.create_database, config_edn(config))
+
+
+def delete_database(config: Any, output_format: str = "cbor") -> None:
+    _native(_datahike.delete_database, config_edn(config))
+
+
+def _input_value(fmt: str, value: Any) -> str:
+    if fmt in ("param", "edn"):
+        return value if isinstance(value, str) else value_to_edn(value)
+    # JSON text, read with the JSON mapping of the C ABI (keys and ":x" strings are keywords).
+    return value_to_edn(_json.loads(value) if isinstance(value, str) else value)
+
+
+def q(query: str, inputs: Sequence[Tuple[str, Any]], output_format: str = "cbor") -> Any:
+    """Runs query against inputs, a list of (input_format, value) pairs."""
+    conns: List[Any] = []
+    try:
+        dbs, args = [], []
+        for fmt, value in inputs:
+            if fmt in _DB_FORMATS or fmt.startswith(_DB_PREFIXES):
+                conns.append(_connect(value))
+                dbs.append(_view(conns[-1], fmt))
+            elif fmt in ("param", "edn", "json"):
+                args.append(_input_value(fmt, value))
+            else:
+                raise MisuseError(f"unknown input format {fmt!r}")
+        arg_text = "[" + " ".join(args) + "]" if args else None
+        return _out(output_format,
+                    lambda f: _native(_datahike.q, query, dbs, arg_text, f))
+    finally:
+        for c in conns:
+            c.release()
+
+
+def transact(config: str, tx_data: str, input_format: str = "json",
+             output_format: str = "cbor") -> Any:
+    """Transacts tx_data (JSON or EDN text) and returns the report (db-before/db-after as their
+    basis, {:max-tx .. :max-eid ..})."""
+    if not isinstance(tx_data, str):
+        tx_data = value_to_edn(tx_data)
+        input_format = "edn"
+    if input_format not in ("json", "edn"):
+        raise ValueError(f"Unknown input format: {input_format!r}. Expected 'json' or 'edn'")
+    fmt_in = _JSON if input_format == "json" else _EDN
+    conn = _connect(config)
+    try:
+        return _out(output_format, lambda f: _transact(conn, tx_data, fmt_in, f))
+    finally:
+        conn.release()
+
+
+def _transact(conn: Any, tx: str, fmt_in: int, fmt_out: int) -> str:
+    if fmt_in == fmt_out:
+        return _native(conn.transact, tx, fmt_in, True)
+    # The report comes in the input's format; read it back in the wanted one.
+    text = _native(conn.transact, tx, fmt_in, True)
+    if fmt_out == _JSON:
+        return _json.dumps(plain(loads(text)), default=str)
+    return value_to_edn(_json.loads(text))
+
+
+def _eid(eid: Any) -> str:
+    return eid if isinstance(eid, str) else value_to_edn(eid)
+
+
+def _by_eid(method: Callable, lead: Tuple[Any, ...], eid: Any, fmt: int) -> str:
+    """Calls method(*lead, eid, fmt): eid in fmt when it is an entity id, otherwise in EDN with
+    the result mapped to JSON here (eids are EDN in pydatahike, the ABI takes them in fmt)."""
+    if fmt == _EDN or (isinstance(eid, int) and not isinstance(eid, bool)):
+        return _native(method, *lead, _eid(eid), fmt)
+    return _json.dumps(_json_plain(loads(_native(method, *lead, _eid(eid), _EDN))), default=str)
+
+
+def pull(config: str, selector: str, eid: Any, input_format: str = "db",
+         output_format: str = "cbor") -> Any:
+    return _on_db(config, input_format, lambda db: _out(
+        output_format, lambda f: _by_eid(db.pull, (selector,), eid, f)))
+
+
+def pull_many(config: str, selector: str, eids: Sequence[Any], input_format: str = "db",
+              output_format: str = "cbor") -> Any:
+    eids_edn = eids if isinstance(eids, str) else value_to_edn(list(eids))
+    return _on_db(config, input_format, lambda db: _out(
+        output_format, lambda f: _by_eid(db.pull_many, (selector,), eids_edn, f)))
+
+
+def _json_plain(v: Any) -> Any:
+    """The C ABI's JSON mapping of a value: map keys without the colon, keywords ":x"."""
+    if isinstance(v, dict):
+        return {(str(k)[1:] if isinstance(k, Keyword) else str(_json_plain(k))): _json_plain(x)
+                for k, x in v.items()}
+    if isinstance(v, (list, tuple, set, frozenset)):
+        return [_json_plain(x) for x in v]
+    return plain(v)
+
+
+def entity(config: str, eid: Any, input_format: str = "db", output_format: str = "cbor") -> Any:
+    return _on_db(config, input_format, lambda db: _out(
+        output_format, lambda f: _by_eid(db.entity, (), eid, f)))
+
+
+def datoms(config: str, index: str, components: Any = None, input_format: str = "db",
+           output_format: str = "cbor") -> Any:
+    comps = None if components is None else _components(components)
+    return _on_db(config, input_format, lambda db: _out(
+        output_format, lambda f: _native(db.datoms, "datoms", _kw_text(index), comps, f)))
+
+
+def seek_datoms(config: str, index: str, components: Any = None, input_format: str = "db",
+                output_format: str = "cbor") -> Any:
+    comps = None if components is None else _components(components)
+    return _on_db(config, input_format, lambda db: _out(
+        output_format, lambda f: _native(db.datoms, "seek", _kw_text(index), comps, f)))
+
+
+def _components(c: Any) -> str:
+    if isinstance(c, str):
+        return c
+    # pydatahike passes components as EDN texts: [':name', '"Alice"'].
+    return "[" + " ".join(x if isinstance(x, str) else value_to_edn(x) for x in c) + "]"
+
+
+def _kw_text(x: str) -> str:
+    x = str(x)
+    return x if x.startswith(":") else ":" + x
+
+
+def index_range(config: str, attrid: str, start: Any, end: Any, input_format: str = "db",
+                output_format: str = "cbor") -> Any:
+    s = None if start is None else (start if isinstance(start, str) else value_to_edn(start))
+    e = None if end is None else (end if isinstance(end, str) else value_to_edn(end))
+    return _on_db(config, input_format, lambda db: _out(
+        output_format, lambda f: _native(db.index_range, _kw_text(attrid), s, e, f)))
+
+
+def schema(config: str, input_format: str = "db", output_format: str = "cbor") -> Any:
+    return _on_db(config, input_format, lambda db: _out(
+        output_format, lambda f: _native(db.schema, f)))
+
+
+def reverse_schema(config: str, input_format: str = "db", output_format: str = "cbor") -> Any:
+    return _on_db(config, input_format, lambda db: _out(
+        output_format, lambda f: _native(db.reverse_schema, f)))
+
+
+def metrics(config: str, input_format: str = "db", output_format: str = "cbor") -> Any:
+    return _on_db(config, input_format, lambda db: _out(
+        output_format, lambda f: _native(db.metrics, f)))
+
+
+def _unsupported(name: str) -> Callable[..., Any]:
+    def fn(*_args: Any, **_kwargs: Any) -> Any:
+        raise UnsupportedError(f"{name}: not in libdatahike's C ABI yet (branches, commits and "
+                               "storage GC are planned, DESIGN.md section 6)")
+
+    fn.__name__ = name
+    fn.__doc__ = f"pydatahike's {name}; raises UnsupportedError (not in the C ABI yet)."
+    return fn
+
+
+gc_storage = _unsupported("gc_storage")
+branches = _unsupported("branches")
+branch = _unsupported("branch")
+delete_branch = _unsupported("delete_branch")
+commit_id = _unsupported("commit_id")
+parent_commit_ids = _unsupported("parent_commit_ids")
+merge_db = _unsupported("merge_db")
