@@ -25,4 +25,7 @@ if [ ! -d bench/peer/node_modules/datascript ]; then
   mkdir -p bench/peer
   (cd bench/peer && npm install --silent --no-audit --no-fund datascript@1.8.1 >/dev/null)
 fi
+# pytest for the Python package's tests (its build requirements, scikit-build-core and pybind11,
+# come from bindings/python/pyproject.toml when pip builds it).
+python3 -m pytest --version >/dev/null 2>&1 || python3 -m pip install -q --disable-pip-version-check pytest
 echo "setup: ok"

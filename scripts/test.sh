@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Sets up the machine, builds once, and runs every test: the GoogleTest suites and the shared
-# conformance corpus (ctest), then the same C++ tests again under ASan+UBSan.
+# conformance corpus (ctest), the Python package's tests, then the same C++ tests again under
+# ASan+UBSan.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh
@@ -14,6 +15,10 @@ ctest --test-dir build --output-on-failure -j "$jobs"
 echo "== conformance corpus"
 build/conformance_runner --dir "${DATAHIKE_SHARED_DIR:-../shared}/conformance" \
   --expected-failures docs/conformance.md
+
+echo "== Python package (bindings/python): build over libdatahike, pytest"
+python3 -m pip install -q --disable-pip-version-check ./bindings/python
+python3 -m pytest bindings/python/tests -q -p no:cacheprovider
 
 if [ "${SKIP_SANITIZE:-0}" != "1" ]; then
   echo "== build and ctest under ASan+UBSan"

@@ -22,7 +22,7 @@ from ._version import __version__
 from .api import (Connection, Datom, Db, TxReport, connect, create_database, database_exists,
                   delete_database, empty_db, version)
 from .database import Database, DatabaseSnapshot, database
-from .edn import (UUID, BigInt, Char, Edn, FrozenDict, Inst, Keyword, Keywords, Symbol, Tagged,
+from .edn import (UUID, BigInt, Char, Edn, FrozenDict, Inst, Keyword, Keywords, List, Symbol, Tagged,
                   inst, keyword, kw, string, symbol, uuid)
 from .errors import (ConflictError, DatahikeError, DatahikeException, InternalError, MisuseError,
                      NotFoundError, ParseError, QueryError, SchemaError, StorageError,
@@ -39,7 +39,7 @@ __all__ = [
     "datoms", "seek_datoms", "rseek_datoms", "index_range", "schema", "reverse_schema",
     "metrics", "as_of", "since", "history", "db_with", "with_", "listen", "unlisten", "release",
     # values
-    "edn", "Keyword", "Symbol", "Char", "BigInt", "Tagged", "FrozenDict", "Edn",
+    "edn", "Keyword", "Symbol", "Char", "BigInt", "List", "Tagged", "FrozenDict", "Edn",
     # errors
     "DatahikeError", "DatahikeException", "ParseError", "SchemaError", "TransactionError",
     "QueryError", "NotFoundError", "StorageError", "ConflictError", "MisuseError",

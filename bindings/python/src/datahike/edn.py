@@ -10,7 +10,8 @@ Mapping (reader -> Python, and what the printer accepts):
   \\a \\newline          Char (a str subclass)
   :ns/name               Keyword (a str subclass equal to ":ns/name")
   ns/name ?x             Symbol
-  [..] (..)              list (tuple inside sets and map keys)
+  [..]                   list (tuple inside sets and map keys)
+  (..)                   List, a list subclass that prints back with parentheses
   {..}                   dict (FrozenDict inside sets and map keys)
   #{..}                  set (frozenset when nested in a set or key)
   #inst "..."            datetime.datetime (UTC)
@@ -35,7 +36,7 @@ from fractions import Fraction
 from typing import Any, Iterable, Optional
 
 __all__ = [
-    "Keyword", "Symbol", "Char", "BigInt", "Tagged", "FrozenDict", "Edn", "EDNType",
+    "Keyword", "Symbol", "Char", "BigInt", "List", "FrozenList", "Tagged", "FrozenDict", "Edn", "EDNType",
     "UUID", "Inst", "keyword", "symbol", "uuid", "inst", "string", "Keywords", "kw",
     "loads", "dumps", "EdnError", "STRING_MARKER",
 ]
@@ -193,6 +194,22 @@ class FrozenDict(dict):
     __setitem__ = __delitem__ = clear = pop = popitem = setdefault = update = _immutable  # type: ignore
 
 
+class List(list):
+    """An EDN list, (a b c): a Python list that prints with parentheses (query clauses, rule
+    calls and function expressions need them)."""
+
+    __slots__ = ()
+
+    def __repr__(self) -> str:
+        return f"List({list.__repr__(self)})"
+
+
+class FrozenList(tuple):
+    """An EDN list inside a set or map key."""
+
+    __slots__ = ()
+
+
 class Edn(str):
     """Raw EDN text, printed as is: Edn('#inst "2024-01-01"')."""
 
@@ -315,6 +332,8 @@ _STR_ESCAPES = {'"': '"', "\\": "\\", "n": "\n", "t": "\t", "r": "\r", "b": "\b"
 
 def _freeze(v: Any) -> Any:
     """The hashable form of a value: lists become tuples, dicts FrozenDicts, sets frozensets."""
+    if isinstance(v, List):
+        return FrozenList(_freeze(x) for x in v)
     if isinstance(v, list):
         return tuple(_freeze(x) for x in v)
     if isinstance(v, tuple) and not hasattr(v, "_fields"):
@@ -395,9 +414,12 @@ class _Reader:
             raise self.error("unexpected end of input")
         s = self.s
         c = s[self.i]
-        if c == "[" or c == "(":
+        if c == "[":
             self.i += 1
-            return self.seq("]" if c == "[" else ")")
+            return self.seq("]")
+        if c == "(":
+            self.i += 1
+            return List(self.seq(")"))
         if c == "{":
             self.i += 1
             items = self.seq("}")
@@ -641,6 +663,13 @@ def _print(v: Any, out: list) -> None:
                 out.append(" ")
             _print(x, out)
         out.append("]")
+    elif isinstance(v, (List, FrozenList)):
+        out.append("(")
+        for i, x in enumerate(v):
+            if i:
+                out.append(" ")
+            _print(x, out)
+        out.append(")")
     elif isinstance(v, dict):
         out.append("{")
         first = True
