@@ -576,6 +576,8 @@ def loads(text: str) -> Any:
         text = text.decode("utf-8")
     if not isinstance(text, str):
         raise TypeError(f"EDN text must be str, not {type(text).__name__}")
+    if len(text) < 19 and text.isascii() and text.isdigit():  # the common small result: an entity id, a count
+        return int(text)
     r = _Reader(text)
     v = r.read()
     r.skip()
@@ -604,6 +606,8 @@ _ESCAPE_MAP = {"\\": "\\\\", '"': '\\"', "\n": "\\n", "\t": "\\t", "\r": "\\r", 
 
 
 def _escape(s: str) -> str:
+    if s.isprintable() and '"' not in s and "\\" not in s:
+        return '"' + s + '"'
     return '"' + _ESCAPE_RE.sub(lambda m: _ESCAPE_MAP.get(m.group(), "\\u%04x" % ord(m.group())),
                                 s) + '"'
 
