@@ -474,7 +474,13 @@ static bool ComponentsToPattern(const Db& db, IndexOrder order, const std::vecto
 std::vector<Datom> Db::Datoms(IndexOrder order, const std::vector<Value>& components) const {
   Pattern p;
   if (!ComponentsToPattern(*this, order, components, &p)) return {};
-  return SearchAll(order, p);
+  if (order != IndexOrder::kAvet) return SearchAll(order, p);
+  std::vector<Datom> out;
+  Search(order, p, [&](const Datom& d) {
+    if (PublicAvet(d.a)) out.push_back(d);
+    return true;
+  });
+  return out;
 }
 
 std::vector<Datom> Db::SeekDatoms(IndexOrder order, const std::vector<Value>& components) const {
@@ -494,8 +500,9 @@ std::vector<Datom> Db::SeekDatoms(IndexOrder order, const std::vector<Value>& co
       case Field::kTx: start.tx = p.tx; break;
     }
   }
+  const bool avet = order == IndexOrder::kAvet;
   ViewScan(order, start, false, [&](const Datom& d) {
-    if (probe(d) >= 0) out.push_back(d);
+    if (probe(d) >= 0 && (!avet || PublicAvet(d.a))) out.push_back(d);
     return true;
   });
   return out;
@@ -508,27 +515,43 @@ std::vector<Datom> Db::RSeekDatoms(IndexOrder order, const std::vector<Value>& c
   PrefixProbe probe{&p, fields, LeadingBound(p, fields)};
   // Everything up to the components' position, in index order, then reversed.
   std::vector<Datom> out;
+  const bool avet = order == IndexOrder::kAvet;
   Search(order, Pattern{}, [&](const Datom& d) {
     if (probe(d) > 0) return false;
-    out.push_back(d);
+    if (!avet || PublicAvet(d.a)) out.push_back(d);
     return true;
   });
   std::reverse(out.begin(), out.end());
   return out;
 }
 
-std::vector<Datom> Db::IndexRange(const Value& attr, const Value& start, const Value& end) const {
-  uint32_t a = AttrId(attr);
-  if (a == 0) return {};
+bool Db::PublicAvet(uint32_t a) const {
+  const Attribute* attr = schema_->Find(a);
+  return attr != nullptr && attr->in_avet();
+}
+
+void Db::ValueRange(uint32_t a, const std::optional<Value>& lo, const std::optional<Value>& hi,
+                    const std::function<bool(const Datom&)>& f) const {
   Pattern p;
   p.a = a;
-  std::vector<Datom> out;
-  Search(IndexOrder::kAvet, p, [&](const Datom& d) {
-    if (!start.is_nil() && Compare(d.v, start) < 0) return true;
-    if (!end.is_nil() && Compare(d.v, end) > 0) return false;
-    out.push_back(d);
-    return true;
+  if (lo) p.v = *lo;  // start at the lower bound; unbounded runs to the end of the index
+  ViewScan(IndexOrder::kAvet, p, false, [&](const Datom& d) {
+    if (d.a != a) return false;
+    if (lo && Compare(d.v, *lo) < 0) return true;
+    if (hi && Compare(d.v, *hi) > 0) return false;
+    return f(d);
   });
+}
+
+std::vector<Datom> Db::IndexRange(const Value& attr, const Value& start, const Value& end) const {
+  uint32_t a = AttrId(attr);
+  if (a == 0 || !PublicAvet(a)) return {};
+  std::vector<Datom> out;
+  ValueRange(a, start.is_nil() ? std::nullopt : std::optional<Value>(start),
+             end.is_nil() ? std::nullopt : std::optional<Value>(end), [&](const Datom& d) {
+               out.push_back(d);
+               return true;
+             });
   return out;
 }
 

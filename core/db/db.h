@@ -20,8 +20,10 @@ namespace datahike {
 
 // One set of index trees. The current set holds each live datom once; the temporal set holds, for
 // every retraction, the retracted assertion and the retraction itself (Datahike's temporal indices).
-// AVET holds only indexed, unique and ref attributes (as in Datahike, where refs are indexed: a
-// reverse lookup is an AVET range).
+// AVET holds every datom, so that the query engine can find an attribute's entities by value (or by
+// a value range) for any attribute, as Datalevin's AVE index does. What Datahike users observe of
+// AVET (datoms, seek-datoms, rseek-datoms and index-range on :avet) is only the datoms of indexed,
+// unique and ref attributes (Attribute::in_avet): the public calls below filter by it.
 //
 // Each index is a LazyIndex (core/index/lazy_index.h): small transactions leave their changes as
 // sorted runs over the previous tree, and the first read of a Db's index (Search and everything
@@ -81,8 +83,15 @@ class Db {
   std::vector<Datom> Datoms(IndexOrder order, const std::vector<Value>& components) const;
   std::vector<Datom> SeekDatoms(IndexOrder order, const std::vector<Value>& components) const;
   std::vector<Datom> RSeekDatoms(IndexOrder order, const std::vector<Value>& components) const;
-  // AVET datoms of `attr` with start <= v <= end (nil = open end).
+  // AVET datoms of `attr` with start <= v <= end (nil = open end); empty for an attribute that is
+  // not indexed, unique or a ref.
   std::vector<Datom> IndexRange(const Value& attr, const Value& start, const Value& end) const;
+  // The query engine's value range over any attribute a (the view's datoms with lo <= v <= hi,
+  // unset = open end, in AVET order). Stops when f returns false.
+  void ValueRange(uint32_t a, const std::optional<Value>& lo, const std::optional<Value>& hi,
+                  const std::function<bool(const Datom&)>& f) const;
+  // Whether the public :avet calls show attribute a's datoms (Attribute::in_avet).
+  bool PublicAvet(uint32_t a) const;
 
   // The number of datoms of the current indices whose leading fields in `order` equal the
   // pattern's bound leading fields (the rest of the pattern is ignored). O(log n); the query planner

@@ -59,7 +59,8 @@ struct Attribute {
 
   static constexpr ValueType kAnyType = ValueType::kAny;
   bool is_ref() const { return type == ValueType::kRef; }
-  // In AVET: indexed, unique or ref (Datahike indexes refs for reverse lookups).
+  // In Datahike's AVET: indexed, unique or ref (refs are indexed for reverse lookups). Our AVET holds
+  // every datom; this decides what the public :avet calls show (core/db/db.h).
   bool in_avet() const { return index || unique != Unique::kNone || type == ValueType::kRef; }
 };
 

@@ -493,12 +493,39 @@ class StagedIndex {
     small_.clear();
     own_.reset();
     direct_.reset();
+    deferred_.clear();
+    deferred_keys_.clear();
   }
 
   void Insert(const Datom& d) { Add(IndexOp{d, true}); }
   void Erase(const Datom& d) { Add(IndexOp{d, false}); }
   // Whether this transaction has changed the index (Finish would return a new value).
-  bool changed() const { return direct_ || own_ || !small_.empty(); }
+  bool changed() const { return direct_ || own_ || !small_.empty() || !deferred_.empty(); }
+
+  // A change that reads in this transaction will not look for unless they first call Undefer for
+  // its key (for AVET: the attribute). Deferred changes are kept in the order made and sorted
+  // once, at Finish, instead of being inserted one by one into a searchable structure: a bulk
+  // load of unindexed attributes into AVET costs one sort.
+  void Defer(const Datom& d, bool insert, uint32_t key) {
+    deferred_.push_back(IndexOp{d, insert});
+    if (deferred_keys_.empty() || deferred_keys_.back() != key) {
+      if (std::find(deferred_keys_.begin(), deferred_keys_.end(), key) == deferred_keys_.end()) {
+        deferred_keys_.push_back(key);
+      }
+    }
+  }
+  // Makes the deferred changes searchable if any has this key (0: whatever their keys).
+  void Undefer(uint32_t key = 0) {
+    if (deferred_.empty()) return;
+    if (key != 0 &&
+        std::find(deferred_keys_.begin(), deferred_keys_.end(), key) == deferred_keys_.end()) {
+      return;
+    }
+    std::vector<IndexOp> ops = lazy_index::SortOps<Less>(std::move(deferred_));
+    deferred_.clear();
+    deferred_keys_.clear();
+    for (IndexOp& op : ops) Add(std::move(op));
+  }
 
   // The first live datom with probe(d) >= 0 (probe as in PersistentTree::Seek). With a filter
   // key, runs whose filter rules the key out are skipped: REQUIRES that the caller then reads only
@@ -572,6 +599,7 @@ class StagedIndex {
   // the newest run of the old chain (merged per kRunFanout), folded when the chain is large.
   LazyIndex<Less> Finish() {
     using lazy_index::kRunFanout;
+    if (direct_) Undefer();
     if (direct_) {
       Tree t = direct_->Persistent();
       direct_.reset();
@@ -588,6 +616,13 @@ class StagedIndex {
       ops = lazy_index::SortOps<Less>(std::move(small_));
     }
     small_.clear();
+    if (!deferred_.empty()) {
+      // The caller undefers before a datom's changes could switch from deferred to searchable
+      // (core/tx/transact.cc), so deferred changes are the newer ones.
+      ops = lazy_index::MergeOps<Less>(lazy_index::SortOps<Less>(std::move(deferred_)), ops);
+      deferred_.clear();
+      deferred_keys_.clear();
+    }
     if (ops.empty()) return *before_;
     typename LazyIndex<Less>::Snapshot s = Snap();
     // A large transaction's run starts at the level its size calls for, absorbing the lower-level
@@ -711,6 +746,8 @@ class StagedIndex {
   std::vector<IndexOp> small_;
   std::optional<typename OpTree::Transient> own_;   // own changes once many
   std::optional<typename Tree::Transient> direct_;  // the folded tree and all changes, once more
+  std::vector<IndexOp> deferred_;       // Defer's changes, in the order made
+  std::vector<uint32_t> deferred_keys_;  // their distinct keys
 };
 
 }  // namespace datahike

@@ -148,11 +148,9 @@ Value EntityGet(const Db& db, int64_t eid, const Value& attr) {
     Pattern p;
     p.a = a;
     p.v = Value::Long(eid);
-    // Refs are in AVET; another attribute holding the number eid is found by scanning AEVT.
-    IndexOrder order =
-        forward != nullptr && forward->in_avet() ? IndexOrder::kAvet : IndexOrder::kAevt;
+    // AVET holds every datom: the referrers are one range.
     std::vector<Value> referrers;
-    db.Search(order, p, [&](const Datom& d) {
+    db.Search(IndexOrder::kAvet, p, [&](const Datom& d) {
       referrers.push_back(IdMap(Value::Long(d.e)));
       return true;
     });

@@ -549,12 +549,9 @@ class Body {
     return 0;
   }
 
-  static IndexOrder ChooseIndex(const Db& db, const Pattern& p) {
+  static IndexOrder ChooseIndex(const Db&, const Pattern& p) {
     if (p.e) return IndexOrder::kEavt;
-    if (p.a != 0 && p.v) {
-      const Attribute* attr = db.schema().Find(p.a);
-      if (attr != nullptr && attr->in_avet()) return IndexOrder::kAvet;
-    }
+    if (p.a != 0 && p.v) return IndexOrder::kAvet;  // AVET holds every attribute (core/db/db.h)
     if (p.a != 0) return IndexOrder::kAevt;
     return IndexOrder::kEavt;
   }
@@ -567,8 +564,16 @@ class Body {
     if (r.impossible) return -4;  // empties the query at once
     double base = static_cast<double>(db.EstimateCount(ChooseIndex(db, r.p), r.p));
     if (r.p.v && ChooseIndex(db, r.p) != IndexOrder::kAvet) base = base / 8 + 1;
-    // Joined with a bound relation: rows x fanout.
+    // Joined with a bound relation: rows x fanout, where a constant value keeps the share of the
+    // attribute's datoms that hold it (AVET counts every attribute's values).
     double best = base;
+    double selectivity = 1;
+    if (r.p.a != 0 && r.p.v) {
+      Pattern a_only;
+      a_only.a = r.p.a;
+      double all = static_cast<double>(db.EstimateCount(IndexOrder::kAevt, a_only));
+      selectivity = all > 0 ? static_cast<double>(db.EstimateCount(IndexOrder::kAvet, r.p)) / all : 0;
+    }
     for (size_t i = 0; i < c.terms.size() && i < 3; ++i) {
       const Term& t = c.terms[i];
       if (t.kind != Term::Kind::kVariable) continue;
@@ -581,7 +586,7 @@ class Body {
         const Attribute* attr = db.schema().Find(r.p.a);
         fanout = attr != nullptr && attr->unique != Unique::kNone ? 1 : 4;
       }
-      best = std::min(best, rows * fanout);
+      best = std::min(best, rows * fanout * (i == 2 ? 1 : selectivity));
     }
     return best;
   }
@@ -812,14 +817,10 @@ class Body {
     }
     size_t scan_count = db.EstimateCount(ChooseIndex(db, rp.p), rp.p);
     // A lookup pays only when an index has the bound positions as its prefix: the entity (EAVT),
-    // the attribute (AEVT), or the value of an AVET attribute.
+    // the attribute (AEVT), or attribute and value (AVET).
     bool indexed = false;
     for (size_t pos : key_pos) {
-      if (pos == 0 || pos == 1) indexed = true;
-      if (pos == 2 && rp.p.a != 0) {
-        const Attribute* attr = db.schema().Find(rp.p.a);
-        indexed = indexed || (attr != nullptr && attr->in_avet());
-      }
+      if (pos == 0 || pos == 1 || (pos == 2 && rp.p.a != 0)) indexed = true;
     }
     bool lookup = indexed && !key_cols.empty() && in.rows * 16 < scan_count;
     // Bound entity references that are not entity ids (lookup refs, idents from the inputs) are
@@ -832,6 +833,11 @@ class Body {
         lookup = in.row(i)[key_cols[k]].type() != Type::kLong;
       }
     }
+    // Joined on the entity alone with entity ids: a merge join along AEVT, which seeks across
+    // long gaps, is never worse than a lookup per binding.
+    const bool merge = key_cols.size() == 1 && key_pos[0] == 0 && rp.p.a != 0 && !rp.p.e &&
+                       db.view() == ViewKind::kCurrent && AllLongs(in, key_cols[0]);
+    if (merge) lookup = false;
     std::string how;
     if (key_cols.empty()) {
       // A fresh scan (joined with nothing).
@@ -842,17 +848,16 @@ class Body {
       for (size_t k = 0; k < new_pos.size(); ++k) {
         if (new_pos[k] == 2) vcol = static_cast<int>(k);
       }
-      const Attribute* attr = p.a != 0 ? db.schema().Find(p.a) : nullptr;
-      if (vcol >= 0 && !p.v && attr != nullptr && attr->in_avet() && !p.e && !fused.empty()) {
+      if (vcol >= 0 && !p.v && p.a != 0 && !p.e && !fused.empty()) {
         RangeFromPredicates(fused, c.terms[2].sym, &lo, &hi);
       }
       Value unit_row[1];
       if (lo || hi) {
         how = "avet range";
-        for (const Datom& d : db.IndexRange(Value::Keyword(KeywordById(p.a)), lo ? *lo : Value(),
-                                            hi ? *hi : Value())) {
+        ScanValueRange(db, p.a, lo, hi, [&](const Datom& d) {
           if ((!p.tx || d.tx == *p.tx) && matches_rest(d)) emit(unit_row, d);
-        }
+          return true;
+        });
       } else {
         how = order == IndexOrder::kEavt ? "scan eavt" : order == IndexOrder::kAevt ? "scan aevt"
                                                                                    : "scan avet";
@@ -920,8 +925,7 @@ class Body {
           return true;
         });
       }
-    } else if (key_cols.size() == 1 && key_pos[0] == 0 && rp.p.a != 0 && !rp.p.e &&
-               db.view() == ViewKind::kCurrent && AllLongs(in, key_cols[0])) {
+    } else if (merge) {
       how = "merge join on e";
       // Rows by entity id, then one forward walk over the attribute's AEVT run.
       const int col = key_cols[0];

@@ -74,7 +74,43 @@ void ScanPattern(const Db& db, IndexOrder order, const Pattern& p, F&& f) {
     }
     return;
   }
+  if (db.view() == ViewKind::kCurrent && order == IndexOrder::kAvet && p.a != 0 && pv != nullptr) {
+    const uint32_t a = p.a;
+    const auto& tree = db.current().avet.tree();
+    auto it = tree.Seek([&](const Datom& d) {
+      if (int c = CompareAttr(d.a, a)) return c;
+      return Compare(d.v, *pv);
+    });
+    for (; it.Valid(); it.Next()) {
+      const Datom& d = *it;
+      if (d.a != a || !SameValue(d.v, *pv)) return;
+      if (p.tx && d.tx != *p.tx) continue;
+      if (!f(d)) return;
+    }
+    return;
+  }
   db.Search(order, p, [&f](const Datom& d) { return f(d); });
+}
+
+// Calls f(const Datom&) -> bool (false stops) for the datoms of attribute a with lo <= v <= hi
+// (unset = open end), in AVET order.
+template <class F>
+void ScanValueRange(const Db& db, uint32_t a, const std::optional<Value>& lo,
+                    const std::optional<Value>& hi, F&& f) {
+  if (db.view() != ViewKind::kCurrent) {
+    db.ValueRange(a, lo, hi, [&f](const Datom& d) { return f(d); });
+    return;
+  }
+  const auto& tree = db.current().avet.tree();
+  auto it = tree.Seek([&](const Datom& d) {
+    if (int c = CompareAttr(d.a, a)) return c;
+    return lo ? Compare(d.v, *lo) : 0;
+  });
+  for (; it.Valid(); it.Next()) {
+    const Datom& d = *it;
+    if (d.a != a || (hi && Compare(d.v, *hi) > 0)) return;
+    if (!f(d)) return;
+  }
 }
 
 // Merge join of sorted entity ids with one attribute: for the current view, calls f(i, datom) for

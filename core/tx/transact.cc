@@ -277,8 +277,9 @@ class TxBuilder {
     }
     return out;
   }
-  // First datom of attribute a with value v in AVET (a must be in AVET), or none.
+  // First datom of attribute a with value v in AVET, or none.
   std::optional<Datom> FindAv(uint32_t a, const Value& v) {
+    avet_.Undefer(a);
     AvProbe probe{a, &v};
     const Datom* d = avet_.First(probe);
     if (d != nullptr && probe(*d) == 0) return *d;
@@ -331,21 +332,37 @@ class TxBuilder {
   // ------------------------------------------------------------------------------------------------
   // Index writes
 
+  // AVET holds every datom, but a transaction reads it only for attributes in Datahike's AVET
+  // (idents, unique values, refs): the changes of other attributes are deferred to the end of the
+  // transaction (StagedIndex::Defer), and a read of such an attribute first calls Undefer.
+  static bool AvetReadInTx(const Attribute* attr) { return attr != nullptr && attr->in_avet(); }
+  static void AvetChange(StagedIndex<AvetLess>& index, const Datom& d, const Attribute* attr,
+                         bool insert) {
+    if (AvetReadInTx(attr)) {
+      if (insert) {
+        index.Insert(d);
+      } else {
+        index.Erase(d);
+      }
+    } else {
+      index.Defer(d, insert, d.a);
+    }
+  }
   void InsertCurrent(const Datom& d, const Attribute* attr) {
     eavt_.Insert(d);
     aevt_.Insert(d);
-    if (attr != nullptr && attr->in_avet()) avet_.Insert(d);
+    AvetChange(avet_, d, attr, true);
   }
   void EraseCurrent(const Datom& d, const Attribute* attr) {
     eavt_.Erase(d);
     aevt_.Erase(d);
-    if (attr != nullptr && attr->in_avet()) avet_.Erase(d);
+    AvetChange(avet_, d, attr, false);
   }
 
   void InsertTemporal(const Datom& d, const Attribute* attr) {
     teavt_.Insert(d);
     taevt_.Insert(d);
-    if (attr != nullptr && attr->in_avet()) tavet_.Insert(d);
+    AvetChange(tavet_, d, attr, true);
   }
 
   void AdvanceMaxEid(int64_t e) {
@@ -593,6 +610,10 @@ class TxBuilder {
   // Schema maintenance
 
   void RebuildSchema() {
+    // An attribute may move into Datahike's AVET here: its deferred AVET changes become
+    // searchable first, so every deferred change is newer than any searchable one on its datom.
+    avet_.Undefer();
+    tavet_.Undefer();
     std::set<int64_t> dirty;
     dirty.swap(dirty_schema_);
     Schema& s = MutableSchema();
@@ -735,7 +756,7 @@ class TxBuilder {
       if (o->unique == Unique::kNone && n->unique != Unique::kNone) {
         if (n->many) UpdateNotSupported(name, "db/unique");
       }
-      if (!o->in_avet() && n->in_avet()) Backfill(id, n);
+      if (o->unique == Unique::kNone && n->unique != Unique::kNone) CheckNowUnique(id);
     }
   }
 
@@ -758,31 +779,22 @@ class TxBuilder {
     return false;
   }
 
-  // An attribute newly in AVET (switched to indexed or unique): add its existing datoms, checking
-  // uniqueness.
-  void Backfill(uint32_t a, const Attribute* attr) {
+  // An attribute switched to unique: its existing values must already be distinct (AVET holds every
+  // datom, so the first datom with a value names the entity that keeps it).
+  void CheckNowUnique(uint32_t a) {
     AProbe probe{a};
-    std::vector<Datom> cur, hist;
+    std::vector<Datom> cur;
     for (auto it = aevt_.Seek(probe); it.Valid() && probe(*it) == 0; it.Next()) {
       cur.push_back(*it);
     }
-    if (history_) {
-      for (auto it = taevt_.Seek(probe); it.Valid() && probe(*it) == 0; it.Next()) {
-        hist.push_back(*it);
-      }
-    }
     for (const Datom& d : cur) {
-      if (attr->unique != Unique::kNone) {
-        auto found = FindAv(a, d.v);
-        if (found && found->e != d.e) {
-          TxError("Cannot add " + DatomText(d) + " because of unique constraint: (" +
-                      DatomText(*found) + ")",
-                  "transact/unique", DatomToValue(d));
-        }
+      auto found = FindAv(a, d.v);
+      if (found && found->e != d.e) {
+        TxError("Cannot add " + DatomText(d) + " because of unique constraint: (" +
+                    DatomText(*found) + ")",
+                "transact/unique", DatomToValue(d));
       }
-      avet_.Insert(d);
     }
-    for (const Datom& d : hist) tavet_.Insert(d);
   }
 
   // ------------------------------------------------------------------------------------------------
@@ -1119,6 +1131,7 @@ class TxBuilder {
     if (e != 0 || !ref.is_sequential() || ref.size() != 2) return e;
     const Attribute* attr = schema().Find(AttrOf(ref.items()[0]));
     AvProbe probe{attr->ident, &ref.items()[1]};
+    tavet_.Undefer(attr->ident);
     auto it = tavet_.Seek(probe);
     return it.Valid() && probe(*it) == 0 ? it->e : 0;
   }
@@ -1144,7 +1157,7 @@ class TxBuilder {
     for (const Datom& h : hist) {
       teavt_.Erase(h);
       taevt_.Erase(h);
-      if (attr != nullptr && attr->in_avet()) tavet_.Erase(h);
+      AvetChange(tavet_, h, attr, false);
     }
     if (B().IsSchemaAttr(d.a)) dirty_schema_.insert(d.e);
   }
@@ -1183,10 +1196,9 @@ class TxBuilder {
         if (pos->second) old.push_back(*it);
       }
       for (const Datom& h : old) {
-        const Attribute* attr = schema().Find(h.a);
         teavt_.Erase(h);
         taevt_.Erase(h);
-        if (attr != nullptr && attr->in_avet()) tavet_.Erase(h);
+        AvetChange(tavet_, h, schema().Find(h.a), false);
       }
       return;
     }
@@ -1223,6 +1235,8 @@ class TxBuilder {
       for (const auto& [id, attr] : schema().attributes()) {
         if (!attr.is_ref()) continue;
         AvProbe probe{id, &ev};
+        avet_.Undefer(id);
+        tavet_.Undefer(id);
         for (auto it = avet_.Seek(probe); it.Valid() && probe(*it) == 0; it.Next()) ds.push_back(*it);
         for (auto it = tavet_.Seek(probe); it.Valid() && probe(*it) == 0; it.Next()) ds.push_back(*it);
       }
@@ -1253,6 +1267,7 @@ class TxBuilder {
     for (const auto& [id, attr] : schema().attributes()) {
       if (!attr.is_ref()) continue;
       AvProbe probe{id, &ev};
+      avet_.Undefer(id);
       for (auto it = avet_.Seek(probe); it.Valid() && probe(*it) == 0; it.Next()) {
         if (it->e != eid) v_datoms.push_back(*it);
       }

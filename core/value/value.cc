@@ -390,10 +390,9 @@ bool Value::is_number() const {
   }
 }
 
-std::string_view Value::as_string() const {
+std::string_view Value::HeapText() const {
   assert(type_ == Type::kString || type_ == Type::kBytes || type_ == Type::kBigInt ||
          type_ == Type::kBigDec);
-  if (is_inline()) return std::string_view(inline_data(), inline_len_ & ~kInlineFlag);
   return static_cast<const TextObject*>(bits_.heap)->text;
 }
 const Uuid& Value::as_uuid() const {
@@ -539,7 +538,7 @@ int CompareSeq(const std::vector<Value>& a, const std::vector<Value>& b) {
 
 }  // namespace
 
-int Compare(const Value& a, const Value& b) {
+int CompareSlow(const Value& a, const Value& b) {
   Type ta = a.type(), tb = b.type();
   int ra = Rank(ta), rb = Rank(tb);
   if (ra != rb) return ra < rb ? -1 : 1;

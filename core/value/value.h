@@ -161,7 +161,11 @@ class Value {
   int64_t as_instant() const { return bits_.i; }
   uint32_t as_char() const { return static_cast<uint32_t>(bits_.i); }
   const Named* as_named() const { return bits_.named; }  // keyword or symbol
-  std::string_view as_string() const;  // string, bytes, bigint digits, bigdec text
+  // String, bytes, bigint digits, bigdec text.
+  std::string_view as_string() const {
+    if (is_inline()) return std::string_view(inline_data(), inline_len_ & ~kInlineFlag);
+    return HeapText();
+  }
   const Uuid& as_uuid() const;
   // Elements of a list, vector or set.
   const std::vector<Value>& items() const;
@@ -220,6 +224,7 @@ class Value {
   }
   void RetainHeap() const noexcept;
   void ReleaseHeap() noexcept;
+  std::string_view HeapText() const;
 
   Type type_;
   uint8_t inline_len_;     // kInlineFlag | length for an inline string, else 0
@@ -237,8 +242,29 @@ class Value {
 
 static_assert(sizeof(Value) == 16, "Value must stay 16 bytes");
 
-// Total order across all values: negative, zero or positive.
-int Compare(const Value& a, const Value& b);
+// Total order across all values: negative, zero or positive. The index comparators call it for
+// every value they order, so the common same-kind cases are decided inline.
+int CompareSlow(const Value& a, const Value& b);
+inline int Compare(const Value& a, const Value& b) {
+  if (a.type() == b.type()) {
+    switch (a.type()) {
+      case Type::kLong: {
+        int64_t x = a.as_long(), y = b.as_long();
+        return (x > y) - (x < y);
+      }
+      case Type::kString: {
+        int c = a.as_string().compare(b.as_string());
+        return (c > 0) - (c < 0);
+      }
+      case Type::kKeyword:
+        if (a.as_named() == b.as_named()) return 0;
+        break;
+      default:
+        break;
+    }
+  }
+  return CompareSlow(a, b);
+}
 // Equality consistent with Compare == 0 except across numeric kinds: 1 and 1.0 are not equal
 // (Clojure's =), while 1 and 1N are.
 bool Equal(const Value& a, const Value& b);

@@ -221,6 +221,39 @@ TEST(Query, ComparisonOnAnIndexedAttributeUsesARangeScan) {
   EXPECT_NE(query::Explain(q, in).find("avet range"), std::string::npos);
 }
 
+// AVET holds every attribute, so value lookups and ranges use it for unindexed attributes too, in
+// every view; the public :avet calls still show only indexed attributes.
+TEST(Query, ValueLookupsAndRangesOnUnindexedAttributesInEveryView) {
+  DbPtr db1 = With(EmptyDb("{}", "{:keep-history? true}"), "[{:db/id 1 :n 5 :s \"x\"} {:db/id 2 :n 10 :s \"y\"} "
+                                  "{:db/id 3 :n 15 :s \"x\"} {:db/id 4 :n \"str\" :s 7}]");
+  DbPtr db2 = With(db1, "[[:db/retract 2 :n 10] [:db/add 5 :n 12] [:db/retract 3 :s \"x\"]]");
+  Value range = E("[:find ?e :where [?e :n ?v] [(> ?v 5)] [(<= ?v 15)]]");
+  Value eq = E("[:find ?e :where [?e :s \"x\"]]");
+  auto run = [](const Value& q, const DbPtr& db) { return S(query::Q(q, {Input::Database(db)})); };
+  EXPECT_EQ(run(range, db1), "#{[2] [3]}");
+  EXPECT_EQ(run(range, db2), "#{[3] [5]}");
+  EXPECT_EQ(run(eq, db1), "#{[1] [3]}");
+  EXPECT_EQ(run(eq, db2), "#{[1]}");
+  EXPECT_NE(query::Explain(range, {Input::Database(db2)}).find("avet range"), std::string::npos);
+  DbPtr as_of = db2->AsOf(Value::Long(db1->max_tx()));
+  EXPECT_EQ(run(range, as_of), "#{[2] [3]}");
+  EXPECT_EQ(run(eq, as_of), "#{[1] [3]}");
+  EXPECT_EQ(run(E("[:find ?e :where [?e :n ?v] [(> ?v 11)]]"), db2->Since(Value::Long(db1->max_tx()))),
+            "#{[5]}");
+  EXPECT_EQ(run(E("[:find ?e ?added :where [?e :n 10 _ ?added]]"), db2->History()),
+            "#{[2 false] [2 true]}");
+  // Nothing of :n or :s is visible through the public AVET calls.
+  EXPECT_TRUE(db2->Datoms(IndexOrder::kAvet, {Kw("n")}).empty());
+  EXPECT_TRUE(db2->IndexRange(Kw("n"), Value(), Value()).empty());
+  for (const Datom& d : db2->SeekDatoms(IndexOrder::kAvet, {})) {
+    EXPECT_NE(KeywordById(d.a)->full, "n");
+    EXPECT_NE(KeywordById(d.a)->full, "s");
+  }
+  for (const Datom& d : db2->RSeekDatoms(IndexOrder::kAvet, {Kw("s")})) {
+    EXPECT_NE(KeywordById(d.a)->full, "n");
+  }
+}
+
 TEST(Query, MalformedQueriesAndInputs) {
   EXPECT_NE(QErr("[:find ?x :where [?e :name]]"), "");                   // unbound find var
   EXPECT_NE(QErr("[:find ?e :where [?e :age ?a] [(no-such-fn ?a)]]"), "");  // unknown function

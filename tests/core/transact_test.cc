@@ -282,8 +282,42 @@ TEST(Transact, BulkTransactionAgreesAcrossIndices) {
   DbPtr db = With(EmptyDb("{:id {:db/unique :db.unique/identity} :age {:db/index true}}"), tx);
   EXPECT_EQ(db->current().eavt.size(), 15000u);
   EXPECT_EQ(db->current().aevt.size(), 15000u);
-  EXPECT_EQ(db->current().avet.size(), 10000u);  // :id and :age
+  EXPECT_EQ(db->current().avet.size(), 15000u);  // AVET holds every datom
   EXPECT_EQ(db->Datoms(IndexOrder::kAvet, {Kw("age"), Value::Long(42)}).size(), 50u);
+  // ...but the public :avet calls show only indexed and unique attributes (:id and :age).
+  EXPECT_EQ(db->Datoms(IndexOrder::kAvet, {}).size(), 10000u);
+}
+
+// AVET's changes for attributes outside Datahike's AVET are deferred to the end of a transaction;
+// the same datom added and retracted, or an attribute made unique, within one transaction still
+// ends in the right index state.
+TEST(Transact, DeferredAvetChangesWithinOneTransaction) {
+  DbPtr db = With(EmptyDb("{}", "{:keep-history? true}"),
+                  "[[:db/add 1 :x \"a\"] [:db/add 1 :x \"b\"] [:db/retract 1 :x \"a\"]"
+                  " [:db/add 2 :x \"a\"] [:db/retract 2 :x \"a\"] [:db/add 3 :y 5]]");
+  auto values = [](const DbPtr& d, const char* attr) {
+    Pattern p;
+    p.a = AttrOf(Kw(attr));
+    return Rows(d->SearchAll(IndexOrder::kAvet, p));
+  };
+  EXPECT_EQ(values(db, "x"), "[[1 :x \"b\"]]");
+  EXPECT_EQ(values(db, "y"), "[[3 :y 5]]");
+  EXPECT_EQ(db->current().avet.size(), db->current().eavt.size());
+  // Made unique in a later transaction: existing values must be distinct, and lookup refs work
+  // in the same transaction that adds more values.
+  db = With(db, "[[:db/add 4 :x \"c\"]]");
+  DbPtr schema_db = With(StoredEmpty(), "[{:db/ident :k :db/valueType :db.type/string "
+                                        ":db/cardinality :db.cardinality/one}"
+                                        " {:db/ident :k2 :db/valueType :db.type/long "
+                                        ":db/cardinality :db.cardinality/one}]");
+  schema_db = With(schema_db, "[[:db/add 10 :k \"p\"] [:db/add 11 :k \"p\"]]");
+  EXPECT_NE(TxError(schema_db, "[{:db/ident :k :db/unique :db.unique/identity}]"), "");
+  schema_db = With(schema_db, "[[:db/retract 11 :k \"p\"] [:db/add 11 :k \"q\"]]");
+  schema_db = With(schema_db, "[{:db/ident :k :db/unique :db.unique/identity}]");
+  schema_db = With(schema_db, "[[:db/add 20 :k \"r\"] {:k \"q\" :k2 1}]");
+  EXPECT_EQ(Rows(schema_db->Datoms(IndexOrder::kAvet, {Kw("k")})),
+            "[[10 :k \"p\"] [11 :k \"q\"] [20 :k \"r\"]]");
+  EXPECT_EQ(schema_db->LookupUnique(AttrOf(Kw("k")), Value::String("q")), 11);
 }
 
 }  // namespace
