@@ -1995,6 +1995,199 @@ Relation DemandSearch(Ctx& ctx, Sym name, const Relation& seed, const std::vecto
   return answers;
 }
 
+// ---- transitive closure -------------------------------------------------------------------------
+//
+// A rule whose two bodies are exactly
+//   (r ?x ?y) [?x :a ?y]        and    (r ?x ?y) [?x :a ?t] (r ?t ?y)   (or (r ?x ?t) [?t :a ?y])
+// is the transitive closure of one attribute's edges. It is computed as a graph search over the
+// edges read once into integer arrays: from each bound start (or every entity, when none is
+// bound), or backwards from bound ends, instead of joining relations round by round. Any other
+// shape, or edges whose values are not entity ids, goes to the general evaluation.
+
+struct ClosureShape {
+  Value attr;  // the edge attribute keyword
+};
+
+bool IsVar(const Term& t, Sym v) { return t.kind == Term::Kind::kVariable && t.sym == v; }
+
+// [a :attr b] over the default source, with a constant keyword attribute.
+bool EdgePattern(const Clause& c, Sym a, Sym b, Value* attr) {
+  if (c.kind != Clause::Kind::kPattern || c.source != nullptr || c.terms.size() != 3) return false;
+  if (!IsVar(c.terms[0], a) || !IsVar(c.terms[2], b)) return false;
+  if (c.terms[1].kind != Term::Kind::kConstant || !c.terms[1].value.is_keyword()) return false;
+  *attr = c.terms[1].value;
+  return true;
+}
+
+bool SelfCall(const Clause& c, Sym name, Sym a, Sym b) {
+  return c.kind == Clause::Kind::kRuleCall && c.fn == name && c.source == nullptr &&
+         c.terms.size() == 2 && IsVar(c.terms[0], a) && IsVar(c.terms[1], b);
+}
+
+std::optional<ClosureShape> TransitiveClosureShape(const RuleSet& rs, Sym name) {
+  const auto& bodies = rs.by_name.at(name);
+  if (bodies.size() != 2) return std::nullopt;
+  Value base_attr, rec_attr;
+  bool have_base = false, have_rec = false;
+  for (const Rule* r : bodies) {
+    std::vector<Sym> head = HeadVars(*r);
+    if (head.size() != 2 || head[0] == head[1]) return std::nullopt;
+    Sym x = head[0], y = head[1];
+    if (r->body.size() == 1 && !have_base && EdgePattern(r->body[0], x, y, &base_attr)) {
+      have_base = true;
+      continue;
+    }
+    if (r->body.size() != 2 || have_rec) return std::nullopt;
+    for (int first = 0; first < 2 && !have_rec; ++first) {
+      const Clause& pat = r->body[first];
+      const Clause& call = r->body[1 - first];
+      if (pat.kind != Clause::Kind::kPattern || pat.terms.size() != 3) continue;
+      const Term& mid = pat.terms[0].kind == Term::Kind::kVariable && pat.terms[0].sym == x
+                            ? pat.terms[2]
+                            : pat.terms[0];
+      if (mid.kind != Term::Kind::kVariable || mid.sym == x || mid.sym == y) continue;
+      Sym t = mid.sym;
+      // Right-linear: [x :a t] (r t y). Left-linear: (r x t) [t :a y].
+      if ((EdgePattern(pat, x, t, &rec_attr) && SelfCall(call, name, t, y)) ||
+          (EdgePattern(pat, t, y, &rec_attr) && SelfCall(call, name, x, t))) {
+        have_rec = true;
+      }
+    }
+    if (!have_rec) return std::nullopt;
+  }
+  if (!have_base || !have_rec || !Equal(base_attr, rec_attr)) return std::nullopt;
+  return ClosureShape{base_attr};
+}
+
+std::optional<Relation> TransitiveClosure(Ctx& ctx, const ClosureShape& shape, const Relation& seed,
+                                          Sym source, int indent) {
+  auto src = ctx.sources.find(source);
+  if (src == ctx.sources.end() || !src->second.db) return std::nullopt;
+  if (seed.width() == 0 && seed.rows == 0) {
+    return Relation{{PositionVar(0), PositionVar(1)}, {}, 0};
+  }
+  const Db& db = *src->second.db;
+  const int xcol = seed.Col(PositionVar(0)), ycol = seed.Col(PositionVar(1));
+  for (size_t i = 0; i < seed.rows; ++i) {  // bound arguments that are not entity ids: general path
+    if ((xcol >= 0 && seed.row(i)[xcol].type() != Type::kLong) ||
+        (ycol >= 0 && seed.row(i)[ycol].type() != Type::kLong)) {
+      return std::nullopt;
+    }
+  }
+  // The edges, as dense node numbers in compressed rows (by source, and by target when searching
+  // backwards).
+  Pattern p;
+  p.a = AttrOf(shape.attr);
+  std::vector<std::pair<int64_t, int64_t>> edges;
+  bool longs = true;
+  ScanPattern(db, IndexOrder::kAevt, p, [&](const Datom& d) {
+    if (d.v.type() != Type::kLong) {
+      longs = false;
+      return false;
+    }
+    edges.emplace_back(d.e, d.v.as_long());
+    return true;
+  });
+  if (!longs) return std::nullopt;
+  std::vector<int64_t> nodes;
+  nodes.reserve(edges.size() * 2);
+  for (auto [e, v] : edges) {
+    nodes.push_back(e);
+    nodes.push_back(v);
+  }
+  std::sort(nodes.begin(), nodes.end());
+  nodes.erase(std::unique(nodes.begin(), nodes.end()), nodes.end());
+  auto id = [&](int64_t n) -> int64_t {
+    auto it = std::lower_bound(nodes.begin(), nodes.end(), n);
+    return it != nodes.end() && *it == n ? it - nodes.begin() : -1;
+  };
+  const bool backwards = xcol < 0 && ycol >= 0;
+  const size_t n = nodes.size();
+  std::vector<uint32_t> start(n + 1, 0), adj(edges.size());
+  {
+    std::vector<std::pair<uint32_t, uint32_t>> dense(edges.size());
+    for (size_t k = 0; k < edges.size(); ++k) {
+      uint32_t a = static_cast<uint32_t>(id(edges[k].first));
+      uint32_t b = static_cast<uint32_t>(id(edges[k].second));
+      dense[k] = backwards ? std::make_pair(b, a) : std::make_pair(a, b);
+      ++start[dense[k].first + 1];
+    }
+    for (size_t k = 0; k < n; ++k) start[k + 1] += start[k];
+    std::vector<uint32_t> fill(start.begin(), start.end() - 1);
+    for (auto [a, b] : dense) adj[fill[a]++] = b;
+  }
+  // Searches from one node, calling f(reached node) once per node reachable by a path of one edge
+  // or more.
+  std::vector<uint32_t> stamp(n, 0), stack;
+  uint32_t round = 0;
+  auto search = [&](uint32_t from, auto&& f) {
+    ++round;
+    stack.assign(adj.begin() + start[from], adj.begin() + start[from + 1]);
+    while (!stack.empty()) {
+      uint32_t v = stack.back();
+      stack.pop_back();
+      if (stamp[v] == round) continue;
+      stamp[v] = round;
+      f(v);
+      for (uint32_t k = start[v]; k < start[v + 1]; ++k) {
+        if (stamp[adj[k]] != round) stack.push_back(adj[k]);
+      }
+    }
+  };
+  Relation out;
+  out.vars = {PositionVar(0), PositionVar(1)};
+  Value row[2];
+  auto emit = [&](int64_t x, int64_t y) {
+    row[0] = Value::Long(x);
+    row[1] = Value::Long(y);
+    out.Push(row);
+  };
+  if (xcol < 0 && ycol < 0) {  // nothing bound: every start with an edge
+    for (uint32_t from = 0; from < n; ++from) {
+      if (start[from] == start[from + 1]) continue;
+      if ((from & 255) == 0) ctx.CheckDeadline();
+      search(from, [&](uint32_t v) { emit(nodes[from], nodes[v]); });
+    }
+  } else {
+    // One search per distinct bound start (the end, searching backwards), keeping the pairs the
+    // seed allows.
+    const int key = backwards ? ycol : xcol, other = backwards ? xcol : ycol;
+    std::vector<std::pair<int64_t, int64_t>> wanted;  // (start, other end or any)
+    for (size_t i = 0; i < seed.rows; ++i) {
+      wanted.emplace_back(seed.row(i)[key].as_long(),
+                          other >= 0 ? seed.row(i)[other].as_long() : 0);
+    }
+    std::sort(wanted.begin(), wanted.end());
+    wanted.erase(std::unique(wanted.begin(), wanted.end()), wanted.end());
+    for (size_t i = 0; i < wanted.size();) {
+      size_t j = i;
+      while (j < wanted.size() && wanted[j].first == wanted[i].first) ++j;
+      int64_t from = id(wanted[i].first);
+      if (from >= 0) {
+        ctx.CheckDeadline();
+        search(static_cast<uint32_t>(from), [&](uint32_t v) {
+          int64_t end = nodes[v];
+          if (other >= 0 && !std::binary_search(wanted.begin() + i, wanted.begin() + j,
+                                                std::make_pair(wanted[i].first, end))) {
+            return;
+          }
+          if (backwards) {
+            emit(end, wanted[i].first);
+          } else {
+            emit(wanted[i].first, end);
+          }
+        });
+      }
+      i = j;
+    }
+  }
+  ctx.Note(indent, "transitive closure of " + edn::ToString(shape.attr) + " over " +
+                       std::to_string(edges.size()) + " edges" +
+                       (xcol < 0 && ycol < 0 ? "" : backwards ? " from bound ends" : " from bound starts") +
+                       " -> " + std::to_string(out.rows) + " rows");
+  return out;
+}
+
 Relation EvalRuleCall(Ctx& ctx, const Clause& call, const Relation& seed, Sym source,
                       int indent) {
   Sym name = call.fn;
@@ -2006,6 +2199,9 @@ Relation EvalRuleCall(Ctx& ctx, const Clause& call, const Relation& seed, Sym so
   }
   const RuleSet& rs = *ctx.rules;
   const auto& bodies = rs.by_name.at(name);
+  if (auto shape = TransitiveClosureShape(rs, name)) {
+    if (auto closure = TransitiveClosure(ctx, *shape, seed, source, indent)) return *closure;
+  }
   std::unordered_set<Sym> scc;
   {
     std::unordered_set<Sym> reach = Reachable(rs, name);
