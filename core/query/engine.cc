@@ -2089,17 +2089,45 @@ std::optional<Relation> TransitiveClosure(Ctx& ctx, const ClosureShape& shape, c
     return true;
   });
   if (!longs) return std::nullopt;
+  // Dense node numbers: a direct table over the id range when ids are compact (entity ids
+  // usually are), else sorted ids and binary search.
+  constexpr uint32_t kNoNode = UINT32_MAX;
   std::vector<int64_t> nodes;
-  nodes.reserve(edges.size() * 2);
+  std::vector<uint32_t> table;
+  int64_t lo = INT64_MAX, hi = INT64_MIN;
   for (auto [e, v] : edges) {
-    nodes.push_back(e);
-    nodes.push_back(v);
+    lo = std::min({lo, e, v});
+    hi = std::max({hi, e, v});
   }
-  std::sort(nodes.begin(), nodes.end());
-  nodes.erase(std::unique(nodes.begin(), nodes.end()), nodes.end());
-  auto id = [&](int64_t n) -> int64_t {
-    auto it = std::lower_bound(nodes.begin(), nodes.end(), n);
-    return it != nodes.end() && *it == n ? it - nodes.begin() : -1;
+  const bool direct = !edges.empty() && static_cast<uint64_t>(hi - lo) < 8 * edges.size() + 4096;
+  if (direct) {
+    table.assign(static_cast<size_t>(hi - lo) + 1, kNoNode);
+    for (auto [e, v] : edges) {
+      for (int64_t x : {e, v}) {
+        uint32_t& slot = table[static_cast<size_t>(x - lo)];
+        if (slot == kNoNode) {
+          slot = static_cast<uint32_t>(nodes.size());
+          nodes.push_back(x);
+        }
+      }
+    }
+  } else {
+    nodes.reserve(edges.size() * 2);
+    for (auto [e, v] : edges) {
+      nodes.push_back(e);
+      nodes.push_back(v);
+    }
+    std::sort(nodes.begin(), nodes.end());
+    nodes.erase(std::unique(nodes.begin(), nodes.end()), nodes.end());
+  }
+  auto id = [&](int64_t x) -> int64_t {
+    if (direct) {
+      if (x < lo || x > hi) return -1;
+      uint32_t slot = table[static_cast<size_t>(x - lo)];
+      return slot == kNoNode ? -1 : slot;
+    }
+    auto it = std::lower_bound(nodes.begin(), nodes.end(), x);
+    return it != nodes.end() && *it == x ? it - nodes.begin() : -1;
   };
   const bool backwards = xcol < 0 && ycol >= 0;
   const size_t n = nodes.size();
