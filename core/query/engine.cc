@@ -7,6 +7,7 @@
 #include <mutex>
 #include <chrono>
 #include <cmath>
+#include <cstring>
 #include <memory>
 #include <optional>
 #include <unordered_map>
@@ -2301,6 +2302,86 @@ std::vector<Sym> NeededVars(const Query& q) {
   return out;
 }
 
+// Appends result text to a string through a raw cursor: longs (most result cells) are written with
+// a two-digit table, everything else through the EDN/JSON printers.
+class TextWriter {
+ public:
+  TextWriter(std::string& out, bool json) : out_(out), json_(json) { Open(); }
+  ~TextWriter() { Close(); }
+  void Char(char c) {
+    Reserve(1);
+    *p_++ = c;
+  }
+  void Text(std::string_view t) {
+    Reserve(t.size());
+    std::memcpy(p_, t.data(), t.size());
+    p_ += t.size();
+  }
+  void Cell(const Value& v) {
+    if (v.type() == Type::kLong) {
+      Reserve(20);
+      p_ = WriteLong(p_, v.as_long());
+      return;
+    }
+    Close();
+    if (json_) {
+      json::Print(v, out_);
+    } else {
+      edn::Print(v, out_);
+    }
+    Open();
+  }
+
+ private:
+  static char* WriteLong(char* p, int64_t x) {
+    static constexpr char kPairs[] =
+        "00010203040506070809101112131415161718192021222324252627282930313233343536373839"
+        "40414243444546474849505152535455565758596061626364656667686970717273747576777879"
+        "8081828384858687888990919293949596979899";
+    uint64_t u = static_cast<uint64_t>(x);
+    if (x < 0) {
+      *p++ = '-';
+      u = ~u + 1;
+    }
+    char buf[20];
+    char* e = buf + sizeof buf;
+    char* b = e;
+    while (u >= 100) {
+      unsigned r = static_cast<unsigned>(u % 100);
+      u /= 100;
+      b -= 2;
+      std::memcpy(b, kPairs + 2 * r, 2);
+    }
+    if (u >= 10) {
+      b -= 2;
+      std::memcpy(b, kPairs + 2 * u, 2);
+    } else {
+      *--b = static_cast<char>('0' + u);
+    }
+    std::memcpy(p, b, static_cast<size_t>(e - b));
+    return p + (e - b);
+  }
+  void Reserve(size_t n) {
+    if (static_cast<size_t>(end_ - p_) >= n) return;
+    size_t used = static_cast<size_t>(p_ - out_.data());
+    out_.resize(std::max(out_.size() * 2, used + n + 4096));
+    p_ = out_.data() + used;
+    end_ = out_.data() + out_.size();
+  }
+  void Open() {
+    size_t used = out_.size();
+    out_.resize(used + 4096);
+    p_ = out_.data() + used;
+    end_ = out_.data() + out_.size();
+  }
+  void Close() { out_.resize(static_cast<size_t>(p_ - out_.data())); }
+
+  std::string& out_;
+  bool json_;
+  char* p_ = nullptr;
+  char* end_ = nullptr;
+};
+
 // Computes find-element values of the result rows.
 class Shaper {
  public:
@@ -2396,63 +2477,92 @@ class Shaper {
 
   // Prints the result as EDN (json = false) or JSON without building it as a Value: sets print
   // in the engine's row order.
-  void Print(const Rows& rows, bool json, std::string& out) const {
-    auto cell = [&](const Value& v) {
-      if (v.type() == Type::kLong) {
-        char buf[24];
-        auto [end, ec] = std::to_chars(buf, buf + sizeof buf, v.as_long());
-        out.append(buf, static_cast<size_t>(end - buf));
-        return;
+  // Whether the result can be printed straight from the relation (PrintDirect): plain variables
+  // of a relation find, nothing to aggregate, page or pull.
+  bool CanPrintDirect() const {
+    if (q_.find_kind != FindKind::kRelation || q_.keys_kind != KeysKind::kNone) return false;
+    if (q_.offset || q_.limit || !q_.with.empty()) return false;
+    for (const FindElement& f : q_.find) {
+      if (f.kind != FindElement::Kind::kVariable) return false;
+    }
+    // The find's variables must be the relation's distinct rows (a set): no dropped columns.
+    return r_.width() == q_.find.size();
+  }
+  void PrintDirect(bool json, std::string& out) const {
+    std::vector<int> cols;
+    for (const FindElement& f : q_.find) cols.push_back(r_.Col(f.var));
+    TextWriter w(out, json);
+    w.Text(json ? "[" : "#{");
+    for (size_t i = 0; i < r_.rows; ++i) {
+      if (i > 0) w.Char(json ? ',' : ' ');
+      const Value* row = r_.row(i);
+      w.Char('[');
+      for (size_t k = 0; k < cols.size(); ++k) {
+        if (k > 0) w.Char(json ? ',' : ' ');
+        w.Cell(row[cols[k]]);
       }
+      w.Char(']');
+    }
+    w.Char(json ? ']' : '}');
+  }
+
+  void Print(const Rows& rows, bool json, std::string& out) const {
+    size_t w = rows.width, n = rows.count();
+    {
+      TextWriter tw(out, json);
+      auto tuple = [&](size_t i) {
+        tw.Char('[');
+        for (size_t k = 0; k < w; ++k) {
+          if (k > 0) tw.Char(json ? ',' : ' ');
+          tw.Cell(rows.cells[i * w + k]);
+        }
+        tw.Char(']');
+      };
+      switch (q_.find_kind) {
+        case FindKind::kScalar:
+          if (n == 0) {
+            tw.Text(json ? "null" : "nil");
+          } else {
+            tw.Cell(rows.cells[0]);
+          }
+          return;
+        case FindKind::kTuple:
+          if (n == 0) {
+            tw.Text(json ? "null" : "nil");
+          } else {
+            tuple(0);
+          }
+          return;
+        case FindKind::kCollection:
+          tw.Char('[');
+          for (size_t i = 0; i < n; ++i) {
+            if (i > 0) tw.Char(json ? ',' : ' ');
+            tw.Cell(rows.cells[i * w]);
+          }
+          tw.Char(']');
+          return;
+        case FindKind::kRelation:
+          if (q_.keys_kind != KeysKind::kNone) break;
+          tw.Text(json || rows.bag ? "[" : "#{");
+          for (size_t i = 0; i < n; ++i) {
+            if (i > 0) tw.Char(json ? ',' : ' ');
+            tuple(i);
+          }
+          tw.Text(json || rows.bag ? "]" : "}");
+          return;
+      }
+    }
+    auto cell = [&](const Value& v) {
       if (json) {
         json::Print(v, out);
       } else {
         edn::Print(v, out);
       }
     };
-    size_t w = rows.width, n = rows.count();
-    auto tuple = [&](size_t i) {
-      out.push_back('[');
-      for (size_t k = 0; k < w; ++k) {
-        if (k > 0) out.push_back(json ? ',' : ' ');
-        cell(rows.cells[i * w + k]);
-      }
-      out.push_back(']');
-    };
-    switch (q_.find_kind) {
-      case FindKind::kScalar:
-        if (n == 0) {
-          out += json ? "null" : "nil";
-        } else {
-          cell(rows.cells[0]);
-        }
-        return;
-      case FindKind::kTuple:
-        if (n == 0) {
-          out += json ? "null" : "nil";
-        } else {
-          tuple(0);
-        }
-        return;
-      case FindKind::kCollection:
-        out += '[';
-        for (size_t i = 0; i < n; ++i) {
-          if (i > 0) out += json ? "," : " ";
-          cell(rows.cells[i * w]);
-        }
-        out += ']';
-        return;
-      case FindKind::kRelation:
-        break;
-    }
     std::vector<Value> keys = KeyValues();
     out += json || rows.bag ? "[" : "#{";
     for (size_t i = 0; i < n; ++i) {
       if (i > 0) out.push_back(json ? ',' : ' ');
-      if (q_.keys_kind == KeysKind::kNone) {
-        tuple(i);
-        continue;
-      }
       std::vector<std::pair<Value, Value>> entries;
       for (size_t k = 0; k < w; ++k) entries.emplace_back(keys[k], rows.cells[i * w + k]);
       cell(Value::Map(std::move(entries)));
@@ -2501,8 +2611,15 @@ class Shaper {
   std::vector<Value> Plain() {
     std::vector<Value> out;
     out.reserve(r_.rows * q_.find.size());
+    std::vector<int> cols;
+    for (const FindElement& f : q_.find) {
+      cols.push_back(f.kind == FindElement::Kind::kPull ? -1 : r_.Col(f.var));
+    }
     for (size_t i = 0; i < r_.rows; ++i) {
-      for (const FindElement& f : q_.find) out.push_back(ElementValue(f, i));
+      const Value* row = r_.row(i);
+      for (size_t k = 0; k < cols.size(); ++k) {
+        out.push_back(cols[k] >= 0 ? row[cols[k]] : PullValue(q_.find[k], i));
+      }
     }
     return out;
   }
@@ -2652,6 +2769,10 @@ void Run(const Value& form, const std::vector<Input>& inputs, std::vector<std::s
   for (const Clause& c : q.where) clauses.push_back(&c);
   Relation r = body.Run(clauses, NeededVars(q));
   Shaper shaper(q, ctx, r);
+  if (output->text != nullptr && shaper.CanPrintDirect()) {
+    shaper.PrintDirect(output->json, *output->text);
+    return;
+  }
   Shaper::Rows rows = shaper.Compute();
   if (output->text != nullptr) {
     shaper.Print(rows, output->json, *output->text);
