@@ -2317,19 +2317,24 @@ class TextWriter {
     std::memcpy(p_, t.data(), t.size());
     p_ += t.size();
   }
+  // Room for n more characters, for the unchecked CharRaw (a row's punctuation).
+  void Reserve(size_t n) {
+    if (static_cast<size_t>(end_ - p_) < n) Grow(n);
+  }
+  void CharRaw(char c) { *p_++ = c; }
   void Cell(const Value& v) {
     if (v.type() == Type::kLong) {
       Reserve(20);
       p_ = WriteLong(p_, v.as_long());
       return;
     }
-    Close();
+    scratch_.clear();
     if (json_) {
-      json::Print(v, out_);
+      json::Print(v, scratch_);
     } else {
-      edn::Print(v, out_);
+      edn::Print(v, scratch_);
     }
-    Open();
+    Text(scratch_);
   }
 
  private:
@@ -2343,26 +2348,27 @@ class TextWriter {
       *p++ = '-';
       u = ~u + 1;
     }
-    char buf[20];
-    char* e = buf + sizeof buf;
-    char* b = e;
+    int digits = 1;
+    for (uint64_t t = u; t >= 10000; t /= 10000) digits += 4;
+    uint64_t top = u;
+    while (top >= 10000) top /= 10000;
+    digits += top >= 1000 ? 3 : top >= 100 ? 2 : top >= 10 ? 1 : 0;
+    char* end = p + digits;
+    char* q = end;
     while (u >= 100) {
       unsigned r = static_cast<unsigned>(u % 100);
       u /= 100;
-      b -= 2;
-      std::memcpy(b, kPairs + 2 * r, 2);
+      q -= 2;
+      std::memcpy(q, kPairs + 2 * r, 2);
     }
     if (u >= 10) {
-      b -= 2;
-      std::memcpy(b, kPairs + 2 * u, 2);
+      std::memcpy(q - 2, kPairs + 2 * u, 2);
     } else {
-      *--b = static_cast<char>('0' + u);
+      q[-1] = static_cast<char>('0' + u);
     }
-    std::memcpy(p, b, static_cast<size_t>(e - b));
-    return p + (e - b);
+    return end;
   }
-  void Reserve(size_t n) {
-    if (static_cast<size_t>(end_ - p_) >= n) return;
+  void Grow(size_t n) {
     size_t used = static_cast<size_t>(p_ - out_.data());
     out_.resize(std::max(out_.size() * 2, used + n + 4096));
     p_ = out_.data() + used;
@@ -2378,6 +2384,7 @@ class TextWriter {
 
   std::string& out_;
   bool json_;
+  std::string scratch_;  // a cell printed by the EDN/JSON printers
   char* p_ = nullptr;
   char* end_ = nullptr;
 };
@@ -2493,12 +2500,15 @@ class Shaper {
     for (const FindElement& f : q_.find) cols.push_back(r_.Col(f.var));
     TextWriter w(out, json);
     w.Text(json ? "[" : "#{");
+    const char sep = json ? ',' : ' ';
+    const size_t punctuation = cols.size() + 2;
     for (size_t i = 0; i < r_.rows; ++i) {
-      if (i > 0) w.Char(json ? ',' : ' ');
       const Value* row = r_.row(i);
-      w.Char('[');
+      w.Reserve(punctuation);
+      if (i > 0) w.CharRaw(sep);
+      w.CharRaw('[');
       for (size_t k = 0; k < cols.size(); ++k) {
-        if (k > 0) w.Char(json ? ',' : ' ');
+        if (k > 0) w.Char(sep);
         w.Cell(row[cols[k]]);
       }
       w.Char(']');

@@ -268,7 +268,10 @@ TEST_F(CapiDb, TransactReportEdn) {
   }
   EXPECT_EQ(rows, (std::set<std::string>{"[7 :name \"Dana\" 536870915 true]",
                                          "[7 :age 50 536870915 true]"}));
-  EXPECT_TRUE(r.get("tx-meta")->is_nil());
+  // As in Datahike, the report's tx-meta carries the new commit's id.
+  ASSERT_TRUE(r.get("tx-meta")->is_map());
+  EXPECT_EQ(r.get("tx-meta")->size(), 1u);
+  EXPECT_EQ(r.get("tx-meta")->get("db/commitId")->type(), Type::kUuid);
 }
 
 TEST_F(CapiDb, TransactJsonInAndOut) {
@@ -289,8 +292,10 @@ TEST_F(CapiDb, TransactArgumentMapWithTxMeta) {
   Transact(
       "[{:db/ident :source :db/valueType :db.type/string :db/cardinality :db.cardinality/one}]");
   Value r = E(Transact("{:tx-data [{:name \"Eve\"}] :tx-meta {:source \"import\"}}"));
-  EXPECT_EQ(S(*r.get("tx-meta")), "{:source \"import\"}");
+  EXPECT_EQ(S(*r.get("tx-meta")->get("source")), "\"import\"");
   DbH db = Db();
+  EXPECT_EQ(S(*r.get("tx-meta")->get("db/commitId")),
+            Ok([&](char** o, char** e) { return datahike_commit_id(db.p, kEdn, o, e); }));
   EXPECT_EQ(S(Q(db.p, "[:find ?s . :where [?tx :source ?s]]")), "\"import\"");
 }
 
@@ -1285,6 +1290,210 @@ TEST_F(CapiDb, ReleaseWhileOtherThreadsUseTheHandle) {
   for (auto& t : threads) t.join();
   EXPECT_EQ(other.load(), 0);
   EXPECT_EQ(ok.load() + refused.load(), 600);
+}
+
+// ---- branches and commits -------------------------------------------------------------------
+
+// The commit id of a db handle, read back (nil when not a commit).
+Value CommitIdOf(const datahike_db* db) {
+  return E(Ok([&](char** o, char** e) { return datahike_commit_id(db, kEdn, o, e); }));
+}
+
+TEST_F(CapiDb, BranchesWorkflow) {
+  EXPECT_EQ(Ok([&](char** o, char** e) { return datahike_branches(conn_.p, kEdn, o, e); }),
+            "#{:db}");
+  DbH pinned = Db();
+  Value pinned_id = CommitIdOf(pinned.p);
+  ASSERT_EQ(pinned_id.type(), Type::kUuid);
+  Ok([&](char**, char** e) { return datahike_branch(conn_.p, ":db", ":feature", e); });
+  Value names = E(Ok([&](char** o, char** e) { return datahike_branches(conn_.p, kEdn, o, e); }));
+  EXPECT_EQ(S(names), S(E("#{:db :feature}")));
+  Value json_names =
+      json::Read(Ok([&](char** o, char** e) { return datahike_branches(conn_.p, kJson, o, e); }));
+  EXPECT_EQ(json_names.items().size(), 2u);
+
+  // A connection to :feature transacts there; :db keeps its value.
+  std::string feature_cfg = cfg_.substr(0, cfg_.size() - 1) + " :branch :feature}";
+  Conn feature;
+  Ok([&](char**, char** e) { return datahike_connect(feature_cfg.c_str(), &feature.p, e); });
+  Value report = E(Ok([&](char** o, char** e) {
+    return datahike_transact(feature.p, "[{:name \"Dora\"}]", kEdn, o, e);
+  }));
+  Value feature_head = *report.get("tx-meta")->get("db/commitId");
+  EXPECT_EQ(feature_head.type(), Type::kUuid);
+  const char* count = "[:find (count ?e) . :where [?e :name]]";
+  DbH db = Db();
+  EXPECT_EQ(S(Q(db.p, count)), "3");
+  EXPECT_EQ(S(CommitIdOf(db.p)), S(pinned_id));
+  DbH fdb;
+  Ok([&](char**, char** e) { return datahike_branch_db(conn_.p, ":feature", &fdb.p, e); });
+  EXPECT_EQ(S(Q(fdb.p, count)), "4");
+  EXPECT_EQ(S(CommitIdOf(fdb.p)), S(feature_head));
+  EXPECT_EQ(S(E(Ok([&](char** o, char** e) {
+              return datahike_parent_commit_ids(fdb.p, kEdn, o, e);
+            }))),
+            "#{" + S(pinned_id) + "}");
+
+  // Open a commit by id; branch from it.
+  std::string pinned_text = S(pinned_id);
+  DbH cdb;
+  Ok([&](char**, char** e) { return datahike_commit_db(conn_.p, pinned_text.c_str(), &cdb.p, e); });
+  EXPECT_EQ(S(Q(cdb.p, count)), "3");
+  Ok([&](char**, char** e) {
+    return datahike_branch(conn_.p, pinned_text.c_str(), ":snapshot", e);
+  });
+
+  // Merge :feature into :db: one commit with both heads as parents.
+  std::string merge_report = Ok([&](char** o, char** e) {
+    return datahike_merge(conn_.p, "#{:feature}", "[{\"name\": \"Dora\"}]", kJson, o, e);
+  });
+  EXPECT_NE(merge_report.find("commitId"), std::string::npos) << merge_report;
+  db = Db();
+  EXPECT_EQ(S(Q(db.p, count)), "4");
+  Value parents = E(Ok([&](char** o, char** e) {
+    return datahike_parent_commit_ids(db.p, kEdn, o, e);
+  }));
+  EXPECT_EQ(S(parents), S(Value::Set({pinned_id, feature_head})));
+  Value history = E(Ok([&](char** o, char** e) {
+    return datahike_branch_history(conn_.p, ":db", kEdn, o, e);
+  }));
+  EXPECT_EQ(S(history.items()[0]), S(CommitIdOf(db.p)));
+  EXPECT_EQ(history.items().size(), 5u);  // merge, feature's commit, 2 SetUp txs, creation
+  // A merge without a report.
+  Ok([&](char**, char** e) {
+    return datahike_merge(conn_.p, "[:snapshot]", "[]", kEdn, nullptr, e);
+  });
+
+  // Delete :feature; its connection then fails; :db cannot be deleted.
+  Ok([&](char**, char** e) { return datahike_delete_branch(conn_.p, ":feature", e); });
+  EXPECT_FAILS(Call([&](char** o, char** e) {
+                 return datahike_transact(feature.p, "[]", kEdn, o, e);
+               }),
+               DATAHIKE_ERROR_NOT_FOUND, "does not exist");
+  EXPECT_FAILS(Call([&](char**, char** e) { return datahike_delete_branch(conn_.p, ":db", e); }),
+               DATAHIKE_ERROR_MISUSE, "main :db branch");
+}
+
+TEST_F(CapiDb, ForceBranchAndNonCommits) {
+  DbH db = Db();
+  DbH with;
+  Ok([&](char** o, char** e) {
+    return datahike_db_with(db.p, "[{:name \"Eve\"}]", kEdn, &with.p, o, e);
+  });
+  EXPECT_EQ(S(CommitIdOf(with.p)), "nil");
+  EXPECT_EQ(Ok([&](char** o, char** e) { return datahike_commit_id(with.p, kJson, o, e); }),
+            "null");
+  EXPECT_EQ(Ok([&](char** o, char** e) { return datahike_parent_commit_ids(with.p, kEdn, o, e); }),
+            "nil");
+  Ok([&](char**, char** e) { return datahike_force_branch(with.p, ":forced", "[:db]", e); });
+  DbH forced;
+  Ok([&](char**, char** e) { return datahike_branch_db(conn_.p, ":forced", &forced.p, e); });
+  EXPECT_EQ(S(Q(forced.p, "[:find (count ?e) . :where [?e :name]]")), "4");
+  EXPECT_EQ(CommitIdOf(forced.p).type(), Type::kUuid);
+  DbH hist;
+  Ok([&](char**, char** e) { return datahike_history(db.p, &hist.p, e); });
+  EXPECT_EQ(S(CommitIdOf(hist.p)), "nil");
+  EXPECT_FAILS(Call([&](char**, char** e) { return datahike_force_branch(hist.p, ":x", "[:db]", e); }),
+               DATAHIKE_ERROR_MISUSE, "current value");
+  DbH empty;
+  Ok([&](char**, char** e) { return datahike_empty_db(nullptr, nullptr, &empty.p, e); });
+  EXPECT_EQ(S(CommitIdOf(empty.p)), "nil");
+  EXPECT_FAILS(
+      Call([&](char**, char** e) { return datahike_force_branch(empty.p, ":x", "[:db]", e); }),
+      DATAHIKE_ERROR_MISUSE, "live database");
+  EXPECT_FAILS(Call([&](char**, char** e) { return datahike_force_branch(db.p, ":x", "[]", e); }),
+               DATAHIKE_ERROR_MISUSE, "non-empty");
+}
+
+TEST_F(CapiDb, BranchMisuse) {
+  const char* unknown = "#uuid \"00000000-0000-4000-8000-000000000000\"";
+  DbH db;
+  // Unknown names and ids.
+  EXPECT_FAILS(Call([&](char**, char** e) { return datahike_branch(conn_.p, ":nope", ":x", e); }),
+               DATAHIKE_ERROR_NOT_FOUND, "Branch :nope does not exist");
+  EXPECT_FAILS(Call([&](char**, char** e) { return datahike_branch(conn_.p, unknown, ":x", e); }),
+               DATAHIKE_ERROR_NOT_FOUND, "does not exist");
+  EXPECT_FAILS(Call([&](char**, char** e) { return datahike_commit_db(conn_.p, unknown, &db.p, e); }),
+               DATAHIKE_ERROR_NOT_FOUND, "does not exist");
+  EXPECT_EQ(db.p, nullptr);
+  EXPECT_FAILS(Call([&](char**, char** e) { return datahike_branch_db(conn_.p, ":nope", &db.p, e); }),
+               DATAHIKE_ERROR_NOT_FOUND, "does not exist");
+  EXPECT_FAILS(Call([&](char**, char** e) { return datahike_delete_branch(conn_.p, ":nope", e); }),
+               DATAHIKE_ERROR_NOT_FOUND, "does not exist");
+  EXPECT_FAILS(Call([&](char** o, char** e) {
+                 return datahike_merge(conn_.p, "[:nope]", "[]", kEdn, o, e);
+               }),
+               DATAHIKE_ERROR_NOT_FOUND, "does not exist");
+  EXPECT_FAILS(Call([&](char** o, char** e) {
+                 return datahike_branch_history(conn_.p, ":nope", kEdn, o, e);
+               }),
+               DATAHIKE_ERROR_NOT_FOUND, "does not exist");
+  std::string nope_cfg = cfg_.substr(0, cfg_.size() - 1) + " :branch :nope}";
+  Conn c;
+  EXPECT_FAILS(Call([&](char**, char** e) { return datahike_connect(nope_cfg.c_str(), &c.p, e); }),
+               DATAHIKE_ERROR_NOT_FOUND, "does not exist");
+  // Existing branch.
+  EXPECT_FAILS(Call([&](char**, char** e) { return datahike_branch(conn_.p, ":db", ":db", e); }),
+               DATAHIKE_ERROR_CONFLICT, "already exists");
+  // Wrong types and malformed text.
+  EXPECT_FAILS(Call([&](char**, char** e) { return datahike_branch(conn_.p, ":db", "\"x\"", e); }),
+               DATAHIKE_ERROR_MISUSE, "keyword");
+  EXPECT_FAILS(Call([&](char**, char** e) { return datahike_branch(conn_.p, "42", ":x", e); }),
+               DATAHIKE_ERROR_MISUSE, "commit uuid");
+  EXPECT_FAILS(Call([&](char**, char** e) { return datahike_commit_db(conn_.p, ":db", &db.p, e); }),
+               DATAHIKE_ERROR_MISUSE, "uuid");
+  EXPECT_FAILS(Call([&](char**, char** e) { return datahike_branch(conn_.p, "[:db", ":x", e); }),
+               DATAHIKE_ERROR_PARSE, "from_edn");
+  EXPECT_FAILS(Call([&](char** o, char** e) {
+                 return datahike_merge(conn_.p, ":db", "[]", kEdn, o, e);
+               }),
+               DATAHIKE_ERROR_MISUSE, "non-empty collection");
+  EXPECT_FAILS(Call([&](char** o, char** e) {
+                 return datahike_merge(conn_.p, "[:db]", "[]", static_cast<datahike_format>(7), o, e);
+               }),
+               DATAHIKE_ERROR_MISUSE, "format");
+  // NULLs.
+  EXPECT_FAILS(Call([&](char** o, char** e) { return datahike_branches(nullptr, kEdn, o, e); }),
+               DATAHIKE_ERROR_MISUSE, "conn is NULL");
+  EXPECT_FAILS(Call([&](char**, char** e) { return datahike_branches(conn_.p, kEdn, nullptr, e); }),
+               DATAHIKE_ERROR_MISUSE, "out_result is NULL");
+  EXPECT_FAILS(Call([&](char**, char** e) { return datahike_branch(conn_.p, nullptr, ":x", e); }),
+               DATAHIKE_ERROR_MISUSE, "from_edn is NULL");
+  EXPECT_FAILS(Call([&](char**, char** e) { return datahike_branch(conn_.p, ":db", nullptr, e); }),
+               DATAHIKE_ERROR_MISUSE, "new_branch_edn is NULL");
+  EXPECT_FAILS(Call([&](char**, char** e) { return datahike_delete_branch(conn_.p, nullptr, e); }),
+               DATAHIKE_ERROR_MISUSE, "branch_edn is NULL");
+  EXPECT_FAILS(Call([&](char**, char** e) { return datahike_force_branch(nullptr, ":x", "[:db]", e); }),
+               DATAHIKE_ERROR_MISUSE, "db is NULL");
+  EXPECT_FAILS(Call([&](char** o, char** e) { return datahike_commit_id(nullptr, kEdn, o, e); }),
+               DATAHIKE_ERROR_MISUSE, "db is NULL");
+  EXPECT_FAILS(Call([&](char** o, char** e) { return datahike_parent_commit_ids(nullptr, kEdn, o, e); }),
+               DATAHIKE_ERROR_MISUSE, "db is NULL");
+  EXPECT_FAILS(Call([&](char**, char** e) { return datahike_branch_db(conn_.p, ":db", nullptr, e); }),
+               DATAHIKE_ERROR_MISUSE, "out_db is NULL");
+  EXPECT_FAILS(Call([&](char**, char** e) { return datahike_commit_db(conn_.p, nullptr, &db.p, e); }),
+               DATAHIKE_ERROR_MISUSE, "commit_id_edn is NULL");
+  EXPECT_FAILS(Call([&](char** o, char** e) { return datahike_merge(conn_.p, nullptr, "[]", kEdn, o, e); }),
+               DATAHIKE_ERROR_MISUSE, "parents_edn is NULL");
+  // Released handles.
+  datahike_conn* copy = conn_.p;
+  datahike_release(&conn_.p);
+  EXPECT_FAILS(Call([&](char** o, char** e) { return datahike_branches(copy, kEdn, o, e); }),
+               DATAHIKE_ERROR_MISUSE, "released");
+  EXPECT_FAILS(Call([&](char**, char** e) { return datahike_branch(copy, ":db", ":x", e); }),
+               DATAHIKE_ERROR_MISUSE, "released");
+  EXPECT_FAILS(Call([&](char**, char** e) { return datahike_delete_branch(copy, ":x", e); }),
+               DATAHIKE_ERROR_MISUSE, "released");
+  EXPECT_FAILS(Call([&](char** o, char** e) { return datahike_merge(copy, "[:db]", "[]", kEdn, o, e); }),
+               DATAHIKE_ERROR_MISUSE, "released");
+  EXPECT_FAILS(Call([&](char**, char** e) { return datahike_branch_db(copy, ":db", &db.p, e); }),
+               DATAHIKE_ERROR_MISUSE, "released");
+  EXPECT_FAILS(Call([&](char**, char** e) { return datahike_commit_db(copy, unknown, &db.p, e); }),
+               DATAHIKE_ERROR_MISUSE, "released");
+  EXPECT_FAILS(Call([&](char** o, char** e) { return datahike_branch_history(copy, ":db", kEdn, o, e); }),
+               DATAHIKE_ERROR_MISUSE, "released");
+  EXPECT_EQ(db.p, nullptr);
+  Ok([&](char**, char** e) { return datahike_connect(cfg_.c_str(), &conn_.p, e); });
 }
 
 }  // namespace

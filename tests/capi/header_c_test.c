@@ -112,6 +112,24 @@ int main(void) {
   EXPECT_OK(datahike_index_range(with, ":friend", "1", NULL, DATAHIKE_FORMAT_EDN, &out, &err),
             "[[1 :friend 2 536870913 true]]");
 
+  /* Branches and commits. */
+  EXPECT_OK(datahike_branch(conn, ":db", ":feature", &err), NULL);
+  EXPECT_OK(datahike_branches(conn, DATAHIKE_FORMAT_EDN, &out, &err), ":feature");
+  EXPECT_OK(datahike_commit_id(db, DATAHIKE_FORMAT_EDN, &out, &err), "#uuid");
+  EXPECT_OK(datahike_parent_commit_ids(db, DATAHIKE_FORMAT_JSON, &out, &err), "[");
+  EXPECT_OK(datahike_merge(conn, "#{:feature}", "[]", DATAHIKE_FORMAT_EDN, &out, &err),
+            ":db/commitId");
+  EXPECT_OK(datahike_branch_history(conn, ":db", DATAHIKE_FORMAT_EDN, &out, &err), "[#uuid");
+  EXPECT_OK(datahike_branch_db(conn, ":feature", &view, &err), NULL);
+  datahike_db_release(&view);
+  EXPECT_OK(datahike_force_branch(db, ":forced", "[:db]", &err), NULL);
+  EXPECT_OK(datahike_delete_branch(conn, ":feature", &err), NULL);
+  CHECK(datahike_commit_db(conn, "#uuid \"00000000-0000-4000-8000-000000000000\"", &view, &err) ==
+        DATAHIKE_ERROR_NOT_FOUND);
+  CHECK(view == NULL && err != NULL);
+  datahike_free(err);
+  err = NULL;
+
   /* Values outside the enums, legal in C: a misuse error naming the format, and "unknown". */
   CHECK(strcmp(datahike_status_name((datahike_status)42), "unknown") == 0);
   CHECK(strcmp(datahike_status_name((datahike_status)-1), "unknown") == 0);

@@ -348,3 +348,30 @@ TEST(Query, TimeoutStopsALongQuery) {
 
 }  // namespace
 }  // namespace datahike::testing
+
+namespace datahike::testing {
+namespace {
+
+// The text a query prints (what the C ABI returns) reads back as the value Q returns, for every
+// find kind, longs of every size and sign, and other values mixed in.
+TEST(Query, PrintedResultsReadBackAsTheValues) {
+  DbPtr db = With(EmptyDb(), "[{:db/id 1 :n 0 :s \"a \\\"quoted\\\" string\"} {:db/id 2 :n -1}"
+                             " {:db/id 3 :n 9223372036854775807} {:db/id 4 :n -9223372036854775808}"
+                             " {:db/id 5 :n 1000000} {:db/id 6 :n 99} {:db/id 7 :n 100} {:db/id 8 :n 10}"
+                             " {:db/id 9 :n 1.5} {:db/id 10 :n :kw} {:db/id 11 :n 123456789012}]");
+  std::vector<Input> in{Input::Database(db)};
+  for (const char* q : {"[:find ?e ?n :where [?e :n ?n]]", "[:find ?n :where [_ :n ?n]]",
+                        "[:find [?n ...] :where [_ :n ?n]]", "[:find ?n . :where [4 :n ?n]]",
+                        "[:find [?e ?n] :where [3 :n ?n] [?e :n ?n]]",
+                        "[:find ?e ?s :where [?e :s ?s]]", "[:find ?e ?n :keys e n :where [?e :n ?n]]",
+                        "[:find (count ?e) :where [?e :n]]", "[:find ?n ?e :where [?e :n ?n]]"}) {
+    Value want = query::Q(E(q), in);
+    EXPECT_EQ(edn::ToString(E(query::QText(E(q), in, false))), edn::ToString(want)) << q;
+  }
+  EXPECT_EQ(query::QText(E("[:find ?n :where [4 :n ?n]]"), in, true), "[[-9223372036854775808]]");
+  EXPECT_EQ(query::QText(E("[:find ?e ?n :where [?e :n ?n] [(< ?n 100)] [(> ?n 10)]]"), in, false),
+            "#{[6 99]}");
+}
+
+}  // namespace
+}  // namespace datahike::testing
