@@ -803,4 +803,115 @@ datahike_status datahike_metrics(const datahike_db* db, datahike_format fmt, cha
   });
 }
 
+// ---- branches and commits
+// -------------------------------------------------------------------------
+
+datahike_status datahike_branches(datahike_conn* conn, datahike_format fmt, char** out_result,
+                                  char** out_error) {
+  static const char* fn = "datahike_branches";
+  return Guard(out_error, [&] {
+    RequireOut(fn, out_result, "out_result");
+    std::shared_ptr<ConnState> s = ConnOf(fn, conn);
+    bool json = Json(fn, fmt);
+    *out_result = CopyOut(Print(Value::Set(s->conn->Branches()), json));
+  });
+}
+
+datahike_status datahike_branch(datahike_conn* conn, const char* from_edn,
+                                const char* new_branch_edn, char** out_error) {
+  static const char* fn = "datahike_branch";
+  return Guard(out_error, [&] {
+    std::shared_ptr<ConnState> s = ConnOf(fn, conn);
+    Value from = ReadEdn(fn, from_edn, "from_edn");
+    Value to = ReadEdn(fn, new_branch_edn, "new_branch_edn");
+    s->conn->CreateBranch(from, to);
+  });
+}
+
+datahike_status datahike_delete_branch(datahike_conn* conn, const char* branch_edn,
+                                       char** out_error) {
+  static const char* fn = "datahike_delete_branch";
+  return Guard(out_error, [&] {
+    std::shared_ptr<ConnState> s = ConnOf(fn, conn);
+    s->conn->DeleteBranch(ReadEdn(fn, branch_edn, "branch_edn"));
+  });
+}
+
+datahike_status datahike_force_branch(const datahike_db* db, const char* branch_edn,
+                                      const char* parents_edn, char** out_error) {
+  static const char* fn = "datahike_force_branch";
+  return Guard(out_error, [&] {
+    DbOf(fn, db);
+    Value branch = ReadEdn(fn, branch_edn, "branch_edn");
+    Value parents = ReadEdn(fn, parents_edn, "parents_edn");
+    api::ForceBranch(db->rep, branch, parents);
+  });
+}
+
+datahike_status datahike_merge(datahike_conn* conn, const char* parents_edn, const char* tx_data,
+                               datahike_format fmt, char** out_report, char** out_error) {
+  static const char* fn = "datahike_merge";
+  return Guard(out_error, [&] {
+    if (out_report != nullptr) *out_report = nullptr;
+    std::shared_ptr<ConnState> s = ConnOf(fn, conn);
+    bool json = Json(fn, fmt);
+    Value parents = ReadEdn(fn, parents_edn, "parents_edn");
+    auto [tx, meta] = TxArgs(Read(fn, tx_data, json, "tx_data"));
+    TxReport report = s->conn->Merge(parents, tx, meta);
+    if (out_report != nullptr) *out_report = CopyOut(Print(ReportToValue(report), json));
+  });
+}
+
+datahike_status datahike_commit_id(const datahike_db* db, datahike_format fmt, char** out_result,
+                                   char** out_error) {
+  static const char* fn = "datahike_commit_id";
+  return Guard(out_error, [&] {
+    RequireOut(fn, out_result, "out_result");
+    const Db& d = DbOf(fn, db);
+    *out_result = CopyOut(Print(api::CommitId(d), Json(fn, fmt)));
+  });
+}
+
+datahike_status datahike_parent_commit_ids(const datahike_db* db, datahike_format fmt,
+                                           char** out_result, char** out_error) {
+  static const char* fn = "datahike_parent_commit_ids";
+  return Guard(out_error, [&] {
+    RequireOut(fn, out_result, "out_result");
+    const Db& d = DbOf(fn, db);
+    *out_result = CopyOut(Print(api::ParentCommitIds(d), Json(fn, fmt)));
+  });
+}
+
+datahike_status datahike_branch_db(datahike_conn* conn, const char* branch_edn,
+                                   datahike_db** out_db, char** out_error) {
+  static const char* fn = "datahike_branch_db";
+  return Guard(out_error, [&] {
+    RequireOut(fn, out_db, "out_db");
+    std::shared_ptr<ConnState> s = ConnOf(fn, conn);
+    *out_db = NewDb(s->conn->BranchDb(ReadEdn(fn, branch_edn, "branch_edn")));
+  });
+}
+
+datahike_status datahike_commit_db(datahike_conn* conn, const char* commit_id_edn,
+                                   datahike_db** out_db, char** out_error) {
+  static const char* fn = "datahike_commit_db";
+  return Guard(out_error, [&] {
+    RequireOut(fn, out_db, "out_db");
+    std::shared_ptr<ConnState> s = ConnOf(fn, conn);
+    *out_db = NewDb(s->conn->CommitDb(ReadEdn(fn, commit_id_edn, "commit_id_edn")));
+  });
+}
+
+datahike_status datahike_branch_history(datahike_conn* conn, const char* branch_edn,
+                                        datahike_format fmt, char** out_result, char** out_error) {
+  static const char* fn = "datahike_branch_history";
+  return Guard(out_error, [&] {
+    RequireOut(fn, out_result, "out_result");
+    std::shared_ptr<ConnState> s = ConnOf(fn, conn);
+    bool json = Json(fn, fmt);
+    Value branch = ReadEdn(fn, branch_edn, "branch_edn");
+    *out_result = CopyOut(Print(Value::Vector(s->conn->BranchHistory(branch)), json));
+  });
+}
+
 }  // extern "C"

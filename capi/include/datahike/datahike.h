@@ -62,7 +62,7 @@
 extern "C" {
 #endif
 
-typedef struct datahike_conn datahike_conn; /* a connection to one database */
+typedef struct datahike_conn datahike_conn; /* a connection to one branch of a database */
 typedef struct datahike_db datahike_db;     /* an immutable database value */
 
 typedef enum { DATAHIKE_FORMAT_EDN = 0, DATAHIKE_FORMAT_JSON = 1 } datahike_format;
@@ -257,6 +257,64 @@ DATAHIKE_EXPORT datahike_status datahike_reverse_schema(const datahike_db* db, d
  * The first six keys are those of Datahike's `metrics`. */
 DATAHIKE_EXPORT datahike_status datahike_metrics(const datahike_db* db, datahike_format fmt,
                                                  char** out_result, char** out_error);
+
+/* ---- branches and commits ---------------------------------------------------------------------
+ * As in Datahike's datahike.versioning (DESIGN.md section 6). Every committed transaction is a
+ * commit with a commit id (a uuid) and parent commit ids. A branch is a named head, a keyword;
+ * :db is the default and cannot be deleted. A connection works on the branch of its config's
+ * :branch key ({:store {...} :branch :feature}; :db when absent), which must exist. Branch names,
+ * commit ids and parent collections are always EDN: :feature, #uuid "...", #{:feature #uuid "..."}.
+ * Transact reports carry the new commit id in :tx-meta as :db/commitId. Unknown branches and
+ * commits fail with DATAHIKE_ERROR_NOT_FOUND; a name that is not a keyword (or an id that is not a
+ * uuid) with DATAHIKE_ERROR_MISUSE. */
+
+/* The database's branch names as a set of keywords, e.g. #{:db :feature} (JSON: [":db", ...]). */
+DATAHIKE_EXPORT datahike_status datahike_branches(datahike_conn* conn, datahike_format fmt,
+                                                  char** out_result, char** out_error);
+/* Datahike's branch!: creates the branch new_branch_edn (a keyword) whose head is from_edn, a branch
+ * keyword or a commit uuid. DATAHIKE_ERROR_CONFLICT when new_branch exists. */
+DATAHIKE_EXPORT datahike_status datahike_branch(datahike_conn* conn, const char* from_edn,
+                                                const char* new_branch_edn, char** out_error);
+/* Datahike's delete-branch!: removes the branch name; its commits stay readable by id
+ * (datahike_commit_db). Deleting :db fails with DATAHIKE_ERROR_MISUSE. Connections to the deleted
+ * branch fail with DATAHIKE_ERROR_NOT_FOUND afterwards. */
+DATAHIKE_EXPORT datahike_status datahike_delete_branch(datahike_conn* conn, const char* branch_edn,
+                                                       char** out_error);
+/* Datahike's force-branch!: points branch_edn (created if needed) at a new commit of db, whose
+ * parents are parents_edn, a non-empty collection of branch keywords (their heads) and commit
+ * uuids. Like git reset --hard: the branch's former head is no longer its history. db must be a
+ * current value (not an as-of, since or history view) of a database that still exists; a
+ * datahike_db_with result is allowed. */
+DATAHIKE_EXPORT datahike_status datahike_force_branch(const datahike_db* db, const char* branch_edn,
+                                                      const char* parents_edn, char** out_error);
+/* Datahike's merge!: transacts tx_data (as datahike_transact takes it) on the connection's branch
+ * as one commit whose parents are the branch's head and parents_edn (a non-empty collection of
+ * branch keywords and commit uuids). Bringing the parents' changes into tx_data is the caller's
+ * part; the commit records the ancestry. out_report (optional) as for datahike_transact. */
+DATAHIKE_EXPORT datahike_status datahike_merge(datahike_conn* conn, const char* parents_edn,
+                                               const char* tx_data, datahike_format fmt,
+                                               char** out_report, char** out_error);
+/* The commit id of a db value, #uuid "..." (JSON: the uuid string), or nil (JSON null) when the
+ * value is not a commit: as-of, since and history views, db_with results, empty_db values and
+ * values of deleted databases. */
+DATAHIKE_EXPORT datahike_status datahike_commit_id(const datahike_db* db, datahike_format fmt,
+                                                   char** out_result, char** out_error);
+/* The parent commit ids of a db value's commit, a set of uuids (empty for a database's first
+ * commit; two or more for a merge), or nil when the value is not a commit. */
+DATAHIKE_EXPORT datahike_status datahike_parent_commit_ids(const datahike_db* db,
+                                                           datahike_format fmt, char** out_result,
+                                                           char** out_error);
+/* The head of a branch of the connection's database (Datahike's branch-as-db), read-only. */
+DATAHIKE_EXPORT datahike_status datahike_branch_db(datahike_conn* conn, const char* branch_edn,
+                                                   datahike_db** out_db, char** out_error);
+/* The value of any commit of the connection's database by id (Datahike's commit-as-db). */
+DATAHIKE_EXPORT datahike_status datahike_commit_db(datahike_conn* conn, const char* commit_id_edn,
+                                                   datahike_db** out_db, char** out_error);
+/* The commit ids reachable from a branch's head through parents, the head first, each once: a
+ * vector of uuids (Datahike's branch-history, as ids). */
+DATAHIKE_EXPORT datahike_status datahike_branch_history(datahike_conn* conn, const char* branch_edn,
+                                                        datahike_format fmt, char** out_result,
+                                                        char** out_error);
 
 #ifdef __cplusplus
 } /* extern "C" */
