@@ -2328,6 +2328,20 @@ class TextWriter {
       p_ = WriteLong(p_, v.as_long());
       return;
     }
+    if (v.type() == Type::kString) {
+      // Printable ASCII without quotes or backslashes prints as is, in EDN and JSON alike.
+      std::string_view t = v.as_string();
+      bool plain = true;
+      for (unsigned char c : t) plain &= c >= 0x20 && c < 0x7f && c != '"' && c != '\\';
+      if (plain) {
+        Reserve(t.size() + 2);
+        *p_++ = '"';
+        std::memcpy(p_, t.data(), t.size());
+        p_ += t.size();
+        *p_++ = '"';
+        return;
+      }
+    }
     scratch_.clear();
     if (json_) {
       json::Print(v, scratch_);

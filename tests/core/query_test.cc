@@ -358,7 +358,8 @@ TEST(Query, PrintedResultsReadBackAsTheValues) {
   DbPtr db = With(EmptyDb(), "[{:db/id 1 :n 0 :s \"a \\\"quoted\\\" string\"} {:db/id 2 :n -1}"
                              " {:db/id 3 :n 9223372036854775807} {:db/id 4 :n -9223372036854775808}"
                              " {:db/id 5 :n 1000000} {:db/id 6 :n 99} {:db/id 7 :n 100} {:db/id 8 :n 10}"
-                             " {:db/id 9 :n 1.5} {:db/id 10 :n :kw} {:db/id 11 :n 123456789012}]");
+                             " {:db/id 9 :n 1.5} {:db/id 10 :n :kw} {:db/id 11 :n 123456789012}"
+                             " {:db/id 12 :s \"plain text\"} {:db/id 13 :s \"tab\\there\"}]");
   std::vector<Input> in{Input::Database(db)};
   for (const char* q : {"[:find ?e ?n :where [?e :n ?n]]", "[:find ?n :where [_ :n ?n]]",
                         "[:find [?n ...] :where [_ :n ?n]]", "[:find ?n . :where [4 :n ?n]]",
@@ -369,6 +370,9 @@ TEST(Query, PrintedResultsReadBackAsTheValues) {
     EXPECT_EQ(edn::ToString(E(query::QText(E(q), in, false))), edn::ToString(want)) << q;
   }
   EXPECT_EQ(query::QText(E("[:find ?n :where [4 :n ?n]]"), in, true), "[[-9223372036854775808]]");
+  EXPECT_EQ(query::QText(E("[:find ?e ?s :where [?e :s ?s] [(= ?e 12)]]"), in, true),
+            "[[12,\"plain text\"]]");
+  EXPECT_EQ(query::QText(E("[:find ?s :where [13 :s ?s]]"), in, true), "[[\"tab\\there\"]]");
   EXPECT_EQ(query::QText(E("[:find ?e ?n :where [?e :n ?n] [(< ?n 100)] [(> ?n 10)]]"), in, false),
             "#{[6 99]}");
 }
