@@ -45,7 +45,8 @@ def test_transact_report(conn):
     assert ("Dan",) not in d.q(q, r.db_before) and ("Dan",) in d.q(q, r.db_after)
     assert d.q(q, before) == d.q(q, r.db_before)
     r2 = d.transact(conn, "[[:db/add -1 :name \"Eve\"]]", {"db/doc": "test"})
-    assert r2.tx_meta == {K("db/doc"): "test"}
+    # As in Datahike, the report's tx-meta also carries the new commit's id.
+    assert r2.tx_meta == {K("db/doc"): "test", K("db/commitId"): r2.db_after.commit_id()}
 
 
 def test_q_forms(conn):

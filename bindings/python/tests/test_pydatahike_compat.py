@@ -59,6 +59,8 @@ def test_helpers_and_low_level():
     finally:
         datahike.delete_database(cfg)
     with pytest.raises(datahike.UnsupportedError):
+        datahike.gc_storage(cfg)
+    with pytest.raises(datahike.NotFoundError):
         datahike.branches(cfg)
     with pytest.raises(datahike.DatahikeException):
         datahike.q("[:find ?e :where [?e :a 1]]", [("db", cfg)])

@@ -20,15 +20,14 @@ from typing import Any, Callable
 from . import edn, lowlevel
 from ._version import __version__
 from .api import (Connection, Datom, Db, TxReport, connect, create_database, database_exists,
-                  delete_database, empty_db, version)
+                  delete_database, empty_db, force_branch, version)
 from .database import Database, DatabaseSnapshot, database
 from .edn import (UUID, BigInt, Char, Edn, FrozenDict, Inst, Keyword, Keywords, List, Symbol, Tagged,
                   inst, keyword, kw, string, symbol, uuid)
 from .errors import (ConflictError, DatahikeError, DatahikeException, InternalError, MisuseError,
                      NotFoundError, ParseError, QueryError, SchemaError, StorageError,
                      TransactionError, UnsupportedError)
-from .lowlevel import (branch, branches, commit_id, delete_branch, gc_storage, merge_db,
-                       parent_commit_ids)
+from .lowlevel import gc_storage
 from . import api as _api
 
 __all__ = [
@@ -47,7 +46,7 @@ __all__ = [
     # pydatahike
     "Database", "DatabaseSnapshot", "database", "UUID", "Inst", "keyword", "symbol", "uuid",
     "inst", "string", "Keywords", "kw", "gc_storage", "branches", "branch", "delete_branch",
-    "commit_id", "parent_commit_ids", "merge_db",
+    "commit_id", "parent_commit_ids", "merge_db", "force_branch",
 ]
 
 
@@ -65,12 +64,14 @@ def q(query: Any, *inputs: Any, **kwargs: Any) -> Any:
     return _api.q(query, *inputs)
 
 
-def _dispatch(name: str, doc: str) -> Callable[..., Any]:
+def _dispatch(name: str, doc: str, method: str = "") -> Callable[..., Any]:
+    """A function in both styles: on a Connection or Db (its method `method`, by default `name`),
+    or on a config string (pydatahike's low-level function `name`)."""
     low = getattr(lowlevel, name)
 
     def fn(target: Any, *args: Any, **kwargs: Any) -> Any:
         if isinstance(target, (Db, Connection)):
-            return getattr(target, name)(*args, **kwargs)
+            return getattr(target, method or name)(*args, **kwargs)
         return low(target, *args, **kwargs)
 
     fn.__name__ = fn.__qualname__ = name
@@ -131,3 +132,19 @@ def unlisten(conn: Connection, key: int) -> None:
 def release(x: Any) -> None:
     """Closes a Connection or releases a Db."""
     x.release()
+
+
+# Branches and commits (Datahike's datahike.versioning).
+branches = _dispatch("branches", "branches(conn) -> frozenset of Keywords; or pydatahike's "
+                     "branches(config, output_format='cbor').")
+branch = _dispatch("branch", "branch(conn, from_, new_branch) (Datahike's branch!); or "
+                   "pydatahike's branch(config, from_, new_branch).", method="create_branch")
+delete_branch = _dispatch("delete_branch", "delete_branch(conn, name); or pydatahike's "
+                          "delete_branch(config, name).")
+commit_id = _dispatch("commit_id", "commit_id(db) -> uuid.UUID or None; or pydatahike's "
+                      "commit_id(config, output_format='cbor').")
+parent_commit_ids = _dispatch("parent_commit_ids", "parent_commit_ids(db) -> frozenset of "
+                              "uuid.UUID; or pydatahike's form on a config.")
+merge_db = _dispatch("merge_db", "merge_db(conn, parents, tx_data) -> TxReport (Datahike's "
+                     "merge!); or pydatahike's merge_db(config, parents, tx_data, "
+                     "input_format='json') returning the merge commit's id.", method="merge")

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as _dt
 import threading
+import uuid as _uuid
 from typing import Any, Callable, Dict, Iterable, List, NamedTuple, Optional, Sequence, Union
 
 from . import _datahike
@@ -18,7 +19,7 @@ from .errors import ParseError, error_from_native
 
 __all__ = [
     "Connection", "Db", "TxReport", "Datom", "connect", "create_database", "delete_database",
-    "database_exists", "empty_db", "version",
+    "database_exists", "empty_db", "version", "force_branch",
 ]
 
 Config = Union[str, Dict[str, Any], None]
@@ -199,6 +200,62 @@ class Db:
     def metrics(self) -> Dict[Keyword, Any]:
         return loads(_native(self._h.metrics, _EDN))
 
+    def commit_id(self) -> Optional[_uuid.UUID]:
+        """The commit id of this value, or None when it is not a commit (a view, a with_ result,
+        an empty_db value)."""
+        return loads(_native(self._h.commit_id, _EDN))
+
+    def parent_commit_ids(self) -> Optional[frozenset]:
+        """The parent commit ids of this value's commit (two or more for a merge), or None."""
+        ids = loads(_native(self._h.parent_commit_ids, _EDN))
+        return None if ids is None else frozenset(ids)
+
+
+def branch_edn(name: Any) -> str:
+    """A branch name as EDN: a Keyword, or a str with or without the colon ("feature")."""
+    if isinstance(name, Keyword):
+        return str(name)
+    if isinstance(name, str) and name and "\0" not in name:
+        return name if name.startswith(":") else ":" + name
+    raise TypeError(f"a branch name is a Keyword or a non-empty str, not {name!r}")
+
+
+def commit_edn(commit: Any) -> str:
+    """A commit id as EDN: a uuid.UUID or its text."""
+    if isinstance(commit, str) and not isinstance(commit, Keyword):
+        try:
+            commit = _uuid.UUID(commit)
+        except ValueError:
+            raise ValueError(f"a commit id is a uuid, not {commit!r}") from None
+    if isinstance(commit, _uuid.UUID):
+        return f'#uuid "{commit}"'
+    raise TypeError(f"a commit id is a uuid.UUID or its text, not {type(commit).__name__}")
+
+
+def ref_edn(ref: Any) -> str:
+    """A branch or a commit as EDN: a uuid.UUID or uuid text is a commit, anything else a
+    branch name."""
+    if isinstance(ref, _uuid.UUID):
+        return commit_edn(ref)
+    if isinstance(ref, str) and not isinstance(ref, Keyword):
+        try:
+            return commit_edn(_uuid.UUID(ref))
+        except ValueError:
+            pass
+    return branch_edn(ref)
+
+
+def parents_edn(parents: Any) -> str:
+    if isinstance(parents, (str, Keyword, _uuid.UUID)):
+        parents = [parents]
+    return "[" + " ".join(ref_edn(p) for p in parents) + "]"
+
+
+def force_branch(db: Db, branch: Any, parents: Any) -> None:
+    """Datahike's force-branch!: points branch (created if needed) at a new commit of db (a
+    current value, e.g. a with_ result), with parents (branch names and commit ids)."""
+    _native(db._h.force_branch, branch_edn(branch), parents_edn(parents))
+
 
 def _index(x: Any) -> str:
     if isinstance(x, Keyword):
@@ -216,7 +273,8 @@ def _tx_text(tx_data: Any, tx_meta: Any) -> str:
 
 
 class Connection:
-    """A connection to one database. Use it in a with block, or close() it. Thread-safe."""
+    """A connection to one branch (the config's :branch, :db by default) of a database. Use it in
+    a with block, or close() it. Thread-safe."""
 
     def __init__(self, config: Config = None, **kwargs: Any):
         self._config = config_edn(config, **kwargs)
@@ -281,6 +339,54 @@ class Connection:
     def unlisten(self, key: int) -> None:
         _native(self._h.unlisten, int(key))
         self._listeners.pop(key, None)
+
+    # ---- branches and commits (Datahike's datahike.versioning)
+
+    def branches(self) -> frozenset:
+        """The database's branch names, Keywords (:db among them)."""
+        return frozenset(loads(_native(self._h.branches, _EDN)))
+
+    def create_branch(self, from_: Any, new_branch: Any) -> None:
+        """Datahike's branch!: a new branch whose head is from_, a branch name or a commit id
+        (uuid.UUID or its text). ConflictError when new_branch exists."""
+        _native(self._h.branch, ref_edn(from_), branch_edn(new_branch))
+
+    def delete_branch(self, branch: Any) -> None:
+        """Datahike's delete-branch! (not :db); its commits stay readable by id."""
+        _native(self._h.delete_branch, branch_edn(branch))
+
+    def merge(self, parents: Any, tx_data: Any, tx_meta: Any = None) -> TxReport:
+        """Datahike's merge!: transacts tx_data on this branch as one commit whose parents are
+        the branch's head and parents (branch names and commit ids)."""
+        text = _tx_text(tx_data, tx_meta)
+        before = self.db()
+        report = _native(self._h.merge, parents_edn(parents), text, _EDN, True)
+        return _report(report, before, self.db())
+
+    def branch_as_db(self, branch: Any) -> Db:
+        """The head of a branch as a read-only value."""
+        return Db(_native(self._h.branch_db, branch_edn(branch)))
+
+    def commit_as_db(self, commit: Any) -> Db:
+        """Any commit, by id, as a read-only value."""
+        return Db(_native(self._h.commit_db, commit_edn(commit)))
+
+    def branch_history(self, branch: Any = None) -> List[_uuid.UUID]:
+        """The commit ids reachable from a branch's head (this connection's branch by default),
+        the head first."""
+        name = self.branch if branch is None else branch
+        return loads(_native(self._h.branch_history, branch_edn(name), _EDN))
+
+    @property
+    def branch(self) -> Keyword:
+        """This connection's branch."""
+        return getattr(self, "_branch", None) or self._read_branch()
+
+    def _read_branch(self) -> Keyword:
+        cfg = loads(self._config) if self._config.strip() else {}
+        b = cfg.get(Keyword("branch")) if isinstance(cfg, dict) else None
+        self._branch = b if isinstance(b, Keyword) else Keyword("db")
+        return self._branch
 
 
 def connect(config: Config = None, **kwargs: Any) -> Connection:

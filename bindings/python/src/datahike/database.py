@@ -156,9 +156,9 @@ class Database:
     def history(self) -> "DatabaseSnapshot":
         return DatabaseSnapshot(self._config, "history")
 
-    # Branches and commits: not in the C ABI yet (UnsupportedError).
+    # Branches and commits (Datahike's datahike.versioning).
     def branches(self, output_format: OutputFormat = "cbor") -> Any:
-        return _low.branches(self._config)
+        return _low.branches(self._config, output_format=output_format)
 
     def branch(self, from_: str, new_branch: str) -> Any:
         return _low.branch(self._config, from_, new_branch)
@@ -173,7 +173,9 @@ class Database:
         return _low.parent_commit_ids(self._config)
 
     def merge_db(self, parents: Any, tx_data: Any, input_format: str = "json") -> Any:
-        return _low.merge_db(self._config, parents, tx_data)
+        if isinstance(tx_data, (list, dict)) and input_format == "json":
+            tx_data = _json.dumps(tx_data)
+        return _low.merge_db(self._config, parents, tx_data, input_format=input_format)
 
     def branch_as_db(self, name: str) -> "DatabaseSnapshot":
         return DatabaseSnapshot(self._config, f"branch:{name.lstrip(':')}")

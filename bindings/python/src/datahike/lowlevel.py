@@ -1,24 +1,29 @@
 """pydatahike's low-level API: functions taking the config as EDN text, connecting per call.
 
 Each function has pydatahike's signature. Databases are named by (input_format, config) pairs:
-input_format "db" (the latest value), "history", "asof:<ms>" and "since:<ms>" (a Unix time in
-milliseconds). Query inputs also take ("param", edn), ("edn", edn) and ("json", json) values.
+input_format "db" (the latest value of the config's :branch), "history", "asof:<ms>" and
+"since:<ms>" (a Unix time in milliseconds), "branch:<name>" (a branch's head) and "commit:<uuid>"
+(any commit). Query inputs also take ("param", edn), ("edn", edn) and ("json", json) values.
 output_format: "cbor" (the default: Python values with keywords as ":ns/name" strings, vectors
 and sets as lists), "json" (the engine's JSON, parsed) or "edn" (the EDN text).
 
-Branches and commits (branch:/commit: inputs, branches, branch, merge_db, ...) and gc_storage are
-not in libdatahike's C ABI yet: they raise UnsupportedError.
+The versioning functions (branches, branch, delete_branch, commit_id, parent_commit_ids,
+merge_db) give with output_format "json" the tagged JSON of Datahike's libdatahike, as
+pydatahike's tests read it: ["!set", [...]], ["!kw", "name"], ["!uuid", "..."]; with "cbor"
+branch names are ":name" strings and commit ids uuid strings. gc_storage is not in libdatahike's
+C ABI yet: it raises UnsupportedError.
 """
 
 from __future__ import annotations
 
 import datetime as _dt
 import json as _json
+import uuid as _uuid_mod
 from typing import Any, Callable, Dict, List, Optional, Sequence, Tuple
 
 from . import _datahike
 from ._rules import config_edn, value_to_edn
-from .api import _JSON, _EDN, _native
+from .api import _JSON, _EDN, _native, branch_edn, commit_edn, parents_edn, ref_edn
 from .edn import FrozenDict, Keyword, Symbol, format_inst, loads
 from .errors import MisuseError, UnsupportedError
 
@@ -76,9 +81,10 @@ def _view(conn_handle: Any, input_format: str) -> Any:
         return _native(db.as_of, _ms_inst(input_format[5:]))
     if input_format.startswith("since:"):
         return _native(db.since, _ms_inst(input_format[6:]))
-    if input_format.startswith(("branch:", "commit:")):
-        raise UnsupportedError(f"input format {input_format!r}: branches and commits are not in "
-                               "libdatahike's C ABI yet")
+    if input_format.startswith("branch:"):
+        return _native(conn_handle.branch_db, branch_edn(input_format[7:]))
+    if input_format.startswith("commit:"):
+        return _native(conn_handle.commit_db, commit_edn(input_format[7:]))
     raise MisuseError(f"unknown input format {input_format!r}")
 
 
@@ -270,9 +276,103 @@ def _unsupported(name: str) -> Callable[..., Any]:
 
 
 gc_storage = _unsupported("gc_storage")
-branches = _unsupported("branches")
-branch = _unsupported("branch")
-delete_branch = _unsupported("delete_branch")
-commit_id = _unsupported("commit_id")
-parent_commit_ids = _unsupported("parent_commit_ids")
-merge_db = _unsupported("merge_db")
+
+
+# ---- branches and commits
+
+
+def _tagged(v: Any) -> Any:
+    """libdatahike's tagged JSON of a versioning result (jsonista's tagged encoding)."""
+    if isinstance(v, Keyword):
+        return ["!kw", str(v)[1:]]
+    if isinstance(v, _uuid_mod.UUID):
+        return ["!uuid", str(v)]
+    if isinstance(v, (set, frozenset)):
+        return ["!set", [_tagged(x) for x in v]]
+    if isinstance(v, (list, tuple)):
+        return [_tagged(x) for x in v]
+    return v
+
+
+def _versioning_out(fmt: str, edn_text: str) -> Any:
+    if fmt == "edn":
+        return edn_text
+    v = loads(edn_text)
+    if fmt == "json":
+        return _tagged(v)
+    if fmt == "cbor":
+        return _cbor_plain(v)
+    raise ValueError(f"Unknown output format: {fmt!r}. Expected one of: 'json', 'edn', 'cbor'")
+
+
+def _cbor_plain(v: Any) -> Any:
+    if isinstance(v, _uuid_mod.UUID):
+        return str(v)
+    if isinstance(v, (set, frozenset, list, tuple)):
+        return [_cbor_plain(x) for x in v]
+    return plain(v)
+
+
+def _on_conn(config: str, fn: Callable[[Any], Any]) -> Any:
+    conn = _connect(config)
+    try:
+        return fn(conn)
+    finally:
+        conn.release()
+
+
+def branches(config: str, output_format: str = "cbor") -> Any:
+    """The database's branch names (a set: ["!set", [["!kw", "db"], ...]] in JSON)."""
+    return _versioning_out(output_format,
+                           _on_conn(config, lambda c: _native(c.branches, _EDN)))
+
+
+def branch(config: str, from_: str, new_branch: str, output_format: str = "cbor") -> None:
+    """Datahike's branch!: new_branch from a branch name or a commit uuid."""
+    _on_conn(config, lambda c: _native(c.branch, ref_edn(from_), branch_edn(new_branch)))
+
+
+def delete_branch(config: str, branch_name: str, output_format: str = "cbor") -> None:
+    """Datahike's delete-branch! (not :db)."""
+    _on_conn(config, lambda c: _native(c.delete_branch, branch_edn(branch_name)))
+
+
+def commit_id(config: str, input_format: str = "db", output_format: str = "cbor") -> Any:
+    """The commit id of the db that input_format names (the branch head by default)."""
+    return _on_db(config, input_format, lambda db: _versioning_out(
+        output_format, _native(db.commit_id, _EDN)))
+
+
+def parent_commit_ids(config: str, input_format: str = "db", output_format: str = "cbor") -> Any:
+    """The parent commit ids of the db that input_format names (a set)."""
+    return _on_db(config, input_format, lambda db: _versioning_out(
+        output_format, _native(db.parent_commit_ids, _EDN)))
+
+
+def _parents_text(parents: Any) -> str:
+    if isinstance(parents, str) and parents.lstrip().startswith(("#{", "[", "(")):
+        return parents  # EDN text of the collection
+    return parents_edn(parents)
+
+
+def merge_db(config: str, parents: Any, tx_data: Any, input_format: str = "json",
+             output_format: str = "cbor") -> Any:
+    """Datahike's merge!: transacts tx_data on the config's branch as one commit whose parents are
+    its head and parents (branch names and commit uuids); returns the new commit's id."""
+    if not isinstance(tx_data, str):
+        tx_data = value_to_edn(tx_data)
+        input_format = "edn"
+    if input_format not in ("json", "edn"):
+        raise ValueError(f"Unknown input format: {input_format!r}. Expected 'json' or 'edn'")
+    fmt_in = _JSON if input_format == "json" else _EDN
+    parents_text = _parents_text(parents)
+
+    def run(c: Any) -> str:
+        _native(c.merge, parents_text, tx_data, fmt_in, False)
+        db = _native(c.db)
+        try:
+            return _native(db.commit_id, _EDN)
+        finally:
+            db.release()
+
+    return _versioning_out(output_format, _on_conn(config, run))

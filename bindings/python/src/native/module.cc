@@ -180,6 +180,37 @@ class Conn {
     return Take(out);
   }
 
+  // Runs f(datahike_conn*, char** out, char** err) without the GIL; returns the text result (None
+  // when the call has no output).
+  template <class F>
+  py::object Text(F&& f) {
+    char* out = nullptr;
+    char* err = nullptr;
+    datahike_status st;
+    {
+      py::gil_scoped_release nogil;
+      std::shared_lock lock(mu_);
+      st = f(conn_, &out, &err);
+    }
+    if (st != DATAHIKE_OK) Raise(st, err);
+    return Take(out);
+  }
+
+  // Runs f(datahike_conn*, datahike_db** out_db, char** err) without the GIL.
+  template <class F>
+  std::unique_ptr<Db> OpenDb(F&& f) {
+    datahike_db* out = nullptr;
+    char* err = nullptr;
+    datahike_status st;
+    {
+      py::gil_scoped_release nogil;
+      std::shared_lock lock(mu_);
+      st = f(conn_, &out, &err);
+    }
+    if (st != DATAHIKE_OK) Raise(st, err);
+    return std::make_unique<Db>(out);
+  }
+
   std::unique_ptr<Db> CurrentDb() {
     datahike_db* out = nullptr;
     char* err = nullptr;
@@ -346,9 +377,27 @@ PYBIND11_MODULE(_datahike, m) {
                return datahike_reverse_schema(d, Fmt(fmt), o, e);
              });
            })
-      .def("metrics", [](const Db& db, int fmt) {
-        return db.Text([&](const datahike_db* d, char** o, char** e) {
-          return datahike_metrics(d, Fmt(fmt), o, e);
+      .def("metrics",
+           [](const Db& db, int fmt) {
+             return db.Text([&](const datahike_db* d, char** o, char** e) {
+               return datahike_metrics(d, Fmt(fmt), o, e);
+             });
+           })
+      .def("commit_id",
+           [](const Db& db, int fmt) {
+             return db.Text([&](const datahike_db* d, char** o, char** e) {
+               return datahike_commit_id(d, Fmt(fmt), o, e);
+             });
+           })
+      .def("parent_commit_ids",
+           [](const Db& db, int fmt) {
+             return db.Text([&](const datahike_db* d, char** o, char** e) {
+               return datahike_parent_commit_ids(d, Fmt(fmt), o, e);
+             });
+           })
+      .def("force_branch", [](const Db& db, const std::string& branch, const std::string& parents) {
+        db.Text([&](const datahike_db* d, char**, char** e) {
+          return datahike_force_branch(d, branch.c_str(), parents.c_str(), e);
         });
       });
 
@@ -393,5 +442,48 @@ PYBIND11_MODULE(_datahike, m) {
       .def("transact", &Conn::Transact)
       .def("db", &Conn::CurrentDb)
       .def("listen", &Conn::Listen)
-      .def("unlisten", &Conn::Unlisten);
+      .def("unlisten", &Conn::Unlisten)
+      .def("branches",
+           [](Conn& c, int fmt) {
+             return c.Text([&](datahike_conn* h, char** o, char** e) {
+               return datahike_branches(h, Fmt(fmt), o, e);
+             });
+           })
+      .def("branch",
+           [](Conn& c, const std::string& from, const std::string& to) {
+             c.Text([&](datahike_conn* h, char**, char** e) {
+               return datahike_branch(h, from.c_str(), to.c_str(), e);
+             });
+           })
+      .def("delete_branch",
+           [](Conn& c, const std::string& branch) {
+             c.Text([&](datahike_conn* h, char**, char** e) {
+               return datahike_delete_branch(h, branch.c_str(), e);
+             });
+           })
+      .def("merge",
+           [](Conn& c, const std::string& parents, const std::string& tx, int fmt,
+              bool want_report) {
+             return c.Text([&](datahike_conn* h, char** o, char** e) {
+               return datahike_merge(h, parents.c_str(), tx.c_str(), Fmt(fmt),
+                                     want_report ? o : nullptr, e);
+             });
+           })
+      .def("branch_history",
+           [](Conn& c, const std::string& branch, int fmt) {
+             return c.Text([&](datahike_conn* h, char** o, char** e) {
+               return datahike_branch_history(h, branch.c_str(), Fmt(fmt), o, e);
+             });
+           })
+      .def("branch_db",
+           [](Conn& c, const std::string& branch) {
+             return c.OpenDb([&](datahike_conn* h, datahike_db** o, char** e) {
+               return datahike_branch_db(h, branch.c_str(), o, e);
+             });
+           })
+      .def("commit_db", [](Conn& c, const std::string& commit) {
+        return c.OpenDb([&](datahike_conn* h, datahike_db** o, char** e) {
+          return datahike_commit_db(h, commit.c_str(), o, e);
+        });
+      });
 }
