@@ -199,6 +199,79 @@ std::vector<IndexOp> MergeOpLists(const std::vector<IndexOp>* const* lists, size
   return out;
 }
 
+// A value's sort key within one attribute's AVET changes when all its values are of one kind.
+struct LongKey {
+  int64_t v;
+  bool operator<(const LongKey& o) const { return v < o.v; }
+  bool operator!=(const LongKey& o) const { return v != o.v; }
+};
+struct TextKey {
+  std::string_view v;
+  bool operator<(const TextKey& o) const { return v < o.v; }
+  bool operator!=(const TextKey& o) const { return v != o.v; }
+};
+struct NameKey {
+  const Named* v;
+  bool operator<(const NameKey& o) const {
+    if (v->label != o.v->label) return v->label < o.v->label;
+    return v != o.v && CompareNamed(v, o.v) < 0;
+  }
+  bool operator!=(const NameKey& o) const { return v != o.v; }
+};
+
+// One attribute's AVET changes (ids into ops) sorted by (v, e, tx, added, op order) through compact
+// keys when every value is a long, a string or a keyword (the bulk-load case); false, leaving ids
+// as they were, for other values. Changes made in (e, tx, added) order, as a transaction makes
+// them entity by entity, need only a stable sort by value.
+inline bool SortByValueKeys(const std::vector<IndexOp>& ops, std::vector<uint32_t>& ids) {
+  const Type t = ops[ids[0]].d.v.type();
+  if (t != Type::kLong && t != Type::kString && t != Type::kKeyword) return false;
+  bool entity_order = true;
+  for (size_t i = 0; i < ids.size(); ++i) {
+    const Datom& d = ops[ids[i]].d;
+    if (d.v.type() != t) return false;
+    if (i > 0 && entity_order) {
+      const Datom& p = ops[ids[i - 1]].d;
+      entity_order = p.e < d.e || (p.e == d.e && (p.tx < d.tx || (p.tx == d.tx && p.added <= d.added)));
+    }
+  }
+  auto sort_keys = [&](auto key_of) {
+    using K = decltype(key_of(ops[0].d.v));
+    struct Key {
+      K v;
+      int64_t e, tx;
+      uint32_t id;
+      bool added;
+    };
+    std::vector<Key> keys;
+    keys.reserve(ids.size());
+    for (uint32_t k : ids) {
+      const Datom& d = ops[k].d;
+      keys.push_back(Key{key_of(d.v), d.e, d.tx, k, d.added});
+    }
+    if (entity_order) {
+      std::stable_sort(keys.begin(), keys.end(), [](const Key& x, const Key& y) { return x.v < y.v; });
+    } else {
+      std::sort(keys.begin(), keys.end(), [](const Key& x, const Key& y) {
+        if (x.v != y.v) return x.v < y.v;
+        if (x.e != y.e) return x.e < y.e;
+        if (x.tx != y.tx) return x.tx < y.tx;
+        if (x.added != y.added) return x.added < y.added;
+        return x.id < y.id;
+      });
+    }
+    for (size_t i = 0; i < keys.size(); ++i) ids[i] = keys[i].id;
+  };
+  if (t == Type::kLong) {
+    sort_keys([](const Value& v) { return LongKey{v.as_long()}; });
+  } else if (t == Type::kString) {
+    sort_keys([](const Value& v) { return TextKey{v.as_string()}; });
+  } else {
+    sort_keys([](const Value& v) { return NameKey{v.as_named()}; });
+  }
+  return true;
+}
+
 // Changes in the order they were made, sorted in index order, keeping the last op on each datom.
 // Orders led by the attribute sort per attribute: a transaction's changes usually come entity by
 // entity, so each attribute's share is already in order (a bulk load sorts in linear time).
@@ -235,7 +308,9 @@ std::vector<IndexOp> SortOps(std::vector<IndexOp> ops) {
     for (uint32_t a : attrs) {
       std::vector<uint32_t>& ids = buckets[a];
       if (!std::is_sorted(ids.begin(), ids.end(), before)) {
-        std::sort(ids.begin(), ids.end(), before);
+        if (!std::is_same_v<Less, AvetLess> || !SortByValueKeys(ops, ids)) {
+          std::sort(ids.begin(), ids.end(), before);
+        }
       }
       order.insert(order.end(), ids.begin(), ids.end());
     }
