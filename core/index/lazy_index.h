@@ -219,6 +219,36 @@ struct NameKey {
   bool operator!=(const NameKey& o) const { return v != o.v; }
 };
 
+// For keys already in (e, tx, added) order with few distinct values (a bulk load's names, sexes,
+// ages): ids in value order by grouping equal values, linear but for sorting the distinct values.
+// False, leaving ids alone, when the values are mostly distinct.
+template <class Key>
+bool GroupByValue(const std::vector<Key>& keys, std::vector<uint32_t>& ids) {
+  using Raw = decltype(keys[0].v.v);
+  std::unordered_map<Raw, uint32_t> group_of;
+  std::vector<uint32_t> group(keys.size());
+  std::vector<size_t> first;  // a key index of each group
+  const size_t limit = keys.size() / 8 + 1;
+  for (size_t i = 0; i < keys.size(); ++i) {
+    auto [it, fresh] = group_of.emplace(keys[i].v.v, static_cast<uint32_t>(first.size()));
+    if (fresh) {
+      if (first.size() == limit) return false;
+      first.push_back(i);
+    }
+    group[i] = it->second;
+  }
+  std::vector<uint32_t> order(first.size());
+  for (uint32_t g = 0; g < order.size(); ++g) order[g] = g;
+  std::sort(order.begin(), order.end(),
+            [&](uint32_t a, uint32_t b) { return keys[first[a]].v < keys[first[b]].v; });
+  std::vector<size_t> start(first.size() + 1, 0), rank(first.size());
+  for (uint32_t r = 0; r < order.size(); ++r) rank[order[r]] = r;
+  for (uint32_t g : group) ++start[rank[g] + 1];
+  for (size_t r = 0; r < order.size(); ++r) start[r + 1] += start[r];
+  for (size_t i = 0; i < keys.size(); ++i) ids[start[rank[group[i]]]++] = keys[i].id;
+  return true;
+}
+
 // One attribute's AVET changes (ids into ops) sorted by (v, e, tx, added, op order) through compact
 // keys when every value is a long, a string or a keyword (the bulk-load case); false, leaving ids
 // as they were, for other values. Changes made in (e, tx, added) order, as a transaction makes
@@ -249,6 +279,7 @@ inline bool SortByValueKeys(const std::vector<IndexOp>& ops, std::vector<uint32_
       const Datom& d = ops[k].d;
       keys.push_back(Key{key_of(d.v), d.e, d.tx, k, d.added});
     }
+    if (entity_order && GroupByValue(keys, ids)) return;
     if (entity_order) {
       std::stable_sort(keys.begin(), keys.end(), [](const Key& x, const Key& y) { return x.v < y.v; });
     } else {
@@ -473,6 +504,8 @@ class StagedIndex {
   // tree and the rest of the transaction writes into a transient of it directly (a bulk load).
   static constexpr size_t kSmallOps = 64;
   static constexpr size_t kDirectRatio = 8;
+  // How far from the end of the appended changes (see Add) a change may land.
+  static constexpr long kAppendSlack = 64;
 
  public:
   // A cursor over the live datoms in index order: a merge of the transaction's changes, the pending
@@ -568,6 +601,8 @@ class StagedIndex {
     small_.clear();
     own_.reset();
     direct_.reset();
+    appended_.clear();
+    direct_max_.reset();
     deferred_.clear();
     deferred_keys_.clear();
   }
@@ -615,6 +650,7 @@ class StagedIndex {
     }
     if (direct_) {
       c.base_ = direct_->Seek(probe);
+      if (!appended_.empty()) c.runs_[c.nruns_++] = FirstOp(appended_, probe);
       c.Settle();
       return c;
     }
@@ -642,7 +678,14 @@ class StagedIndex {
     // Each source's first candidate; the least wins, the newest source on ties. Only when the
     // winner is an erase does the full cursor take over.
     if constexpr (!SearchedInTx<Less>::kValue) return Folded().First(probe);
-    if (direct_) return direct_->First(probe);
+    if (direct_) {
+      // Everything appended sorts after everything in the tree.
+      if (!direct_max_ || probe(*direct_max_) >= 0) {  // else the whole tree is before the target
+        if (const Datom* d = direct_->First(probe)) return d;
+      }
+      typename Cursor::RunPos p = FirstOp(appended_, probe);
+      return p.cur != p.end ? &p.cur->d : nullptr;
+    }
     const typename LazyIndex<Less>::Snapshot& s = Snap();
     const Datom* min = nullptr;
     bool live = true;
@@ -678,6 +721,10 @@ class StagedIndex {
     if (direct_) {
       Tree t = direct_->Persistent();
       direct_.reset();
+      if (!appended_.empty()) {
+        t = lazy_index::ApplyOps<Less>(t, std::move(appended_));
+        appended_.clear();
+      }
       return LazyIndex<Less>(std::move(t));
     }
     std::vector<IndexOp> ops;
@@ -769,6 +816,28 @@ class StagedIndex {
       return;
     }
     if (direct_) {
+      // A bulk load: changes past the tree's last datom (new entities, in EAVT) are kept in a
+      // sorted vector and joined to the tree once, at Finish, instead of inserted one by one.
+      if (!direct_max_ || Less::Cmp(op.d, *direct_max_) > 0) {
+        auto it = std::lower_bound(appended_.begin(), appended_.end(), op, OpLess());
+        if (appended_.end() - it > kAppendSlack) {
+          // Far from the end (changes in no particular order): into the tree, and start over.
+          FlushAppended();
+          Add(std::move(op));
+          return;
+        }
+        const bool same = it != appended_.end() && !OpLess()(op, *it);
+        if (op.insert) {
+          if (same) {
+            *it = std::move(op);
+          } else {
+            appended_.insert(it, std::move(op));
+          }
+        } else if (same) {
+          appended_.erase(it);
+        }
+        return;
+      }
       if (op.insert) {
         direct_->Insert(op.d);
       } else {
@@ -784,7 +853,10 @@ class StagedIndex {
         ops.reserve(own_->size());
         for (auto it = own_->Begin(); it.Valid(); it.Next()) ops.push_back(*it);
         own_.reset();
-        direct_.emplace(lazy_index::ApplyOps<Less>(before_->tree(), std::move(ops)).AsTransient());
+        Tree folded = lazy_index::ApplyOps<Less>(before_->tree(), std::move(ops));
+        auto last = folded.SeekLastAtOrBefore([](const Datom&) { return 0; });
+        if (last.Valid()) direct_max_ = *last;
+        direct_.emplace(folded.AsTransient());
       }
       return;
     }
@@ -801,6 +873,17 @@ class StagedIndex {
     for (const IndexOp& x : small_) own_->Insert(x);
     small_.clear();
     own_->Insert(op);
+  }
+
+  // Joins the appended changes to direct_ (a path copy for a few, a rebuild for many).
+  void FlushAppended() {
+    if (appended_.empty()) return;
+    Tree t = direct_->Persistent();
+    t = lazy_index::ApplyOps<Less>(t, std::move(appended_));
+    appended_.clear();
+    auto last = t.SeekLastAtOrBefore([](const Datom&) { return 0; });
+    if (last.Valid()) direct_max_ = *last;
+    direct_.emplace(t.AsTransient());
   }
 
   // For an order not searched in a transaction: the Db's index, folded, with this transaction's
@@ -821,6 +904,8 @@ class StagedIndex {
   std::vector<IndexOp> small_;
   std::optional<typename OpTree::Transient> own_;   // own changes once many
   std::optional<typename Tree::Transient> direct_;  // the folded tree and all changes, once more
+  std::optional<Datom> direct_max_;  // direct_'s last datom when it was made
+  std::vector<IndexOp> appended_;    // inserts past direct_max_, sorted (see Add)
   std::vector<IndexOp> deferred_;       // Defer's changes, in the order made
   std::vector<uint32_t> deferred_keys_;  // their distinct keys
 };

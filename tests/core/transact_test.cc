@@ -276,16 +276,21 @@ TEST(Transact, BulkTransactionAgreesAcrossIndices) {
   std::string tx = "[";
   for (int i = 0; i < 5000; ++i) {
     tx += "{:name \"n" + std::to_string(i % 97) + "\" :age " + std::to_string(i % 100) +
-          " :id " + std::to_string(i) + "}";
+          " :id " + std::to_string(i) + " :salary " + std::to_string(i * 7919 % 100003) +
+          (i % 3 == 0 ? " :sex :male}" : " :sex :female}");
   }
   tx += "]";
   DbPtr db = With(EmptyDb("{:id {:db/unique :db.unique/identity} :age {:db/index true}}"), tx);
-  EXPECT_EQ(db->current().eavt.size(), 15000u);
-  EXPECT_EQ(db->current().aevt.size(), 15000u);
-  EXPECT_EQ(db->current().avet.size(), 15000u);  // AVET holds every datom
+  EXPECT_EQ(db->current().eavt.size(), 25000u);
+  EXPECT_EQ(db->current().aevt.size(), 25000u);
+  EXPECT_EQ(db->current().avet.size(), 25000u);  // AVET holds every datom
   EXPECT_EQ(db->Datoms(IndexOrder::kAvet, {Kw("age"), Value::Long(42)}).size(), 50u);
   // ...but the public :avet calls show only indexed and unique attributes (:id and :age).
   EXPECT_EQ(db->Datoms(IndexOrder::kAvet, {}).size(), 10000u);
+  // AVET is EAVT's datoms in AVET order (the bulk sort's value grouping and key sorts).
+  std::vector<Datom> by_avet = db->SearchAll(IndexOrder::kEavt, Pattern{});
+  std::stable_sort(by_avet.begin(), by_avet.end(), AvetLess());
+  EXPECT_EQ(Rows(db->SearchAll(IndexOrder::kAvet, Pattern{}), true), Rows(by_avet, true));
 }
 
 // AVET's changes for attributes outside Datahike's AVET are deferred to the end of a transaction;
