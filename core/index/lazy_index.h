@@ -719,12 +719,9 @@ class StagedIndex {
     using lazy_index::kRunFanout;
     if (direct_) Undefer();
     if (direct_) {
-      Tree t = direct_->Persistent();
+      Tree t = lazy_index::ApplyOps<Less>(direct_->Persistent(), std::move(appended_));
+      appended_.clear();
       direct_.reset();
-      if (!appended_.empty()) {
-        t = lazy_index::ApplyOps<Less>(t, std::move(appended_));
-        appended_.clear();
-      }
       return LazyIndex<Less>(std::move(t));
     }
     std::vector<IndexOp> ops;
@@ -853,10 +850,7 @@ class StagedIndex {
         ops.reserve(own_->size());
         for (auto it = own_->Begin(); it.Valid(); it.Next()) ops.push_back(*it);
         own_.reset();
-        Tree folded = lazy_index::ApplyOps<Less>(before_->tree(), std::move(ops));
-        auto last = folded.SeekLastAtOrBefore([](const Datom&) { return 0; });
-        if (last.Valid()) direct_max_ = *last;
-        direct_.emplace(folded.AsTransient());
+        StartDirect(lazy_index::ApplyOps<Less>(before_->tree(), std::move(ops)));
       }
       return;
     }
@@ -878,9 +872,12 @@ class StagedIndex {
   // Joins the appended changes to direct_ (a path copy for a few, a rebuild for many).
   void FlushAppended() {
     if (appended_.empty()) return;
-    Tree t = direct_->Persistent();
-    t = lazy_index::ApplyOps<Less>(t, std::move(appended_));
+    Tree t = lazy_index::ApplyOps<Less>(direct_->Persistent(), std::move(appended_));
     appended_.clear();
+    StartDirect(std::move(t));
+  }
+  // Writes go into a transient of t from now on; later inserts past its last datom are appended.
+  void StartDirect(Tree t) {
     auto last = t.SeekLastAtOrBefore([](const Datom&) { return 0; });
     if (last.Valid()) direct_max_ = *last;
     direct_.emplace(t.AsTransient());
