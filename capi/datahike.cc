@@ -194,12 +194,14 @@ datahike_db* NewDb(DbPtr db) { return new datahike_db{std::move(db)}; }
 
 // ---- connections --------------------------------------------------------------------------------
 
+// One registered callback, of either kind: exactly one of callback and db_callback is set.
 struct Listener {
   std::recursive_mutex mu;  // held while the callback runs; recursive so it may unlisten itself
   bool active = true;
-  datahike_listener callback;
-  void* user;
-  bool json;
+  datahike_listener callback = nullptr;
+  datahike_db_listener db_callback = nullptr;
+  void* user = nullptr;
+  bool json = false;
 };
 
 struct ConnState {
@@ -428,6 +430,75 @@ Value Metrics(const Db& db) {
   return Value::Map(std::move(m));
 }
 
+// ---- transactions and listeners -----------------------------------------------------------------
+
+// datahike_transact and datahike_transact_dbs: each out pointer may be NULL (not wanted).
+datahike_status TransactCall(const char* fn, datahike_conn* conn, const char* tx_data,
+                             const datahike_format& fmt, char** out_report,
+                             datahike_db** out_db_before, datahike_db** out_db_after,
+                             char** out_error) {
+  return Guard(out_error, [&] {
+    if (out_report != nullptr) *out_report = nullptr;
+    if (out_db_before != nullptr) *out_db_before = nullptr;
+    if (out_db_after != nullptr) *out_db_after = nullptr;
+    std::shared_ptr<ConnState> s = ConnOf(fn, conn);
+    bool json = Json(fn, fmt);
+    auto [tx, meta] = TxArgs(Read(fn, tx_data, json, "tx_data"));
+    TxReport report = s->conn->Transact(tx, meta);
+    // Everything that can fail (allocations) comes before the first out parameter is set.
+    std::unique_ptr<datahike_db> before(out_db_before ? NewDb(report.db_before) : nullptr);
+    std::unique_ptr<datahike_db> after(out_db_after ? NewDb(report.db_after) : nullptr);
+    if (out_report != nullptr) *out_report = CopyOut(Print(ReportToValue(report), json));
+    if (out_db_before != nullptr) *out_db_before = before.release();
+    if (out_db_after != nullptr) *out_db_after = after.release();
+  });
+}
+
+// datahike_listen and datahike_listen_dbs: registers callback or db_callback (one of them is
+// given; NULL is misuse).
+datahike_status ListenCall(const char* fn, datahike_conn* conn, datahike_listener callback,
+                           datahike_db_listener db_callback, void* user,
+                           const datahike_format& fmt, int64_t* out_key, char** out_error) {
+  return Guard(out_error, [&] {
+    Require(fn, out_key, "out_key");
+    *out_key = 0;
+    std::shared_ptr<ConnState> s = ConnOf(fn, conn);
+    if (callback == nullptr && db_callback == nullptr) Misuse(fn, "callback is NULL");
+    auto l = std::make_shared<Listener>();
+    l->callback = callback;
+    l->db_callback = db_callback;
+    l->user = user;
+    l->json = Json(fn, fmt);
+    // The engine calls this inside the transaction's call, after the new value is published: it
+    // must not throw, or the transact call would fail although its transaction happened.
+    int64_t key = s->conn->Listen([l](const TxReport& report) noexcept {
+      try {
+        std::lock_guard<std::recursive_mutex> lock(l->mu);
+        if (!l->active) return;
+        std::string text = Print(ReportToValue(report), l->json);
+        if (l->db_callback != nullptr) {
+          // Borrowed handles, alive for the call only.
+          const datahike_db before{report.db_before}, after{report.db_after};
+          l->db_callback(text.c_str(), &before, &after, l->user);
+        } else {
+          l->callback(text.c_str(), l->user);
+        }
+      } catch (...) {
+        // Without memory for the report text the callback is skipped.
+      }
+    });
+    try {
+      std::lock_guard<std::mutex> lock(s->mu);
+      s->listeners.emplace(key, l);
+    } catch (...) {
+      Deactivate(*l);
+      s->conn->Unlisten(key);
+      throw;
+    }
+    *out_key = key;
+  });
+}
+
 }  // namespace
 }  // namespace datahike::capi
 
@@ -526,15 +597,16 @@ void datahike_release(datahike_conn** conn) {
 
 datahike_status datahike_transact(datahike_conn* conn, const char* tx_data, datahike_format fmt,
                                   char** out_report, char** out_error) {
-  static const char* fn = "datahike_transact";
-  return Guard(out_error, [&] {
-    if (out_report != nullptr) *out_report = nullptr;
-    std::shared_ptr<ConnState> s = ConnOf(fn, conn);
-    bool json = Json(fn, fmt);
-    auto [tx, meta] = TxArgs(Read(fn, tx_data, json, "tx_data"));
-    TxReport report = s->conn->Transact(tx, meta);
-    if (out_report != nullptr) *out_report = CopyOut(Print(ReportToValue(report), json));
-  });
+  return TransactCall("datahike_transact", conn, tx_data, fmt, out_report, nullptr, nullptr,
+                      out_error);
+}
+
+datahike_status datahike_transact_dbs(datahike_conn* conn, const char* tx_data,
+                                      datahike_format fmt, char** out_report,
+                                      datahike_db** out_db_before, datahike_db** out_db_after,
+                                      char** out_error) {
+  return TransactCall("datahike_transact_dbs", conn, tx_data, fmt, out_report, out_db_before,
+                      out_db_after, out_error);
 }
 
 datahike_status datahike_conn_db(datahike_conn* conn, datahike_db** out_db, char** out_error) {
@@ -548,38 +620,13 @@ datahike_status datahike_conn_db(datahike_conn* conn, datahike_db** out_db, char
 
 datahike_status datahike_listen(datahike_conn* conn, datahike_listener callback, void* user,
                                 datahike_format fmt, int64_t* out_key, char** out_error) {
-  static const char* fn = "datahike_listen";
-  return Guard(out_error, [&] {
-    Require(fn, out_key, "out_key");
-    *out_key = 0;
-    std::shared_ptr<ConnState> s = ConnOf(fn, conn);
-    if (callback == nullptr) Misuse(fn, "callback is NULL");
-    auto l = std::make_shared<Listener>();
-    l->callback = callback;
-    l->user = user;
-    l->json = Json(fn, fmt);
-    // The engine calls this inside the transaction's call, after the new value is published: it
-    // must not throw, or the transact call would fail although its transaction happened.
-    int64_t key = s->conn->Listen([l](const TxReport& report) noexcept {
-      try {
-        std::lock_guard<std::recursive_mutex> lock(l->mu);
-        if (!l->active) return;
-        std::string text = Print(ReportToValue(report), l->json);
-        l->callback(text.c_str(), l->user);
-      } catch (...) {
-        // Without memory for the report text the callback is skipped.
-      }
-    });
-    try {
-      std::lock_guard<std::mutex> lock(s->mu);
-      s->listeners.emplace(key, l);
-    } catch (...) {
-      Deactivate(*l);
-      s->conn->Unlisten(key);
-      throw;
-    }
-    *out_key = key;
-  });
+  return ListenCall("datahike_listen", conn, callback, nullptr, user, fmt, out_key, out_error);
+}
+
+datahike_status datahike_listen_dbs(datahike_conn* conn, datahike_db_listener callback, void* user,
+                                    datahike_format fmt, int64_t* out_key, char** out_error) {
+  return ListenCall("datahike_listen_dbs", conn, nullptr, callback, user, fmt, out_key,
+                    out_error);
 }
 
 datahike_status datahike_unlisten(datahike_conn* conn, int64_t key, char** out_error) {
@@ -632,6 +679,15 @@ datahike_status datahike_history(const datahike_db* db, datahike_db** out_db, ch
   return Guard(out_error, [&] {
     RequireOut(fn, out_db, "out_db");
     *out_db = NewDb(DbOf(fn, db).History());
+  });
+}
+
+datahike_status datahike_db_copy(const datahike_db* db, datahike_db** out_db, char** out_error) {
+  static const char* fn = "datahike_db_copy";
+  return Guard(out_error, [&] {
+    RequireOut(fn, out_db, "out_db");
+    DbOf(fn, db);
+    *out_db = NewDb(db->rep);
   });
 }
 

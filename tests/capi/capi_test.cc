@@ -753,6 +753,182 @@ TEST_F(CapiDb, ListenerMayReleaseItsConnection) {
   EXPECT_EQ(r.calls, 1);
 }
 
+// A datahike_db_listener: records the report and, read through the borrowed handles, the names in
+// the db before and after; keeps a copy of the last db_after.
+struct DbReports {
+  std::vector<std::string> texts;
+  std::vector<std::string> before_names, after_names;
+  datahike_db* kept = nullptr;
+  ~DbReports() { datahike_db_release(&kept); }
+};
+std::string Names(const datahike_db* db) {
+  char *out = nullptr, *err = nullptr;
+  EXPECT_EQ(datahike_q("[:find [?n ...] :where [_ :name ?n]]", &db, 1, nullptr, kEdn, &out, &err),
+            DATAHIKE_OK)
+      << err;
+  std::set<std::string> names;
+  Value result = E(out ? out : "[]");
+  for (const Value& v : result.items()) names.insert(std::string(v.as_string()));
+  datahike_free(out);
+  datahike_free(err);
+  std::string joined;
+  for (const std::string& n : names) joined += (joined.empty() ? "" : " ") + n;
+  return joined;
+}
+void RecordDbs(const char* report, const datahike_db* before, const datahike_db* after,
+               void* user) {
+  auto* r = static_cast<DbReports*>(user);
+  r->texts.push_back(report);
+  r->before_names.push_back(Names(before));
+  r->after_names.push_back(Names(after));
+  datahike_db_release(&r->kept);
+  char* err = nullptr;
+  EXPECT_EQ(datahike_db_copy(after, &r->kept, &err), DATAHIKE_OK);
+  datahike_free(err);
+}
+
+TEST_F(CapiDb, TransactDbs) {
+  DbH before, after;
+  std::string report = Ok([&](char** out, char** err) {
+    return datahike_transact_dbs(conn_.p, "[{:name \"Dana\"}]", kEdn, out, &before.p, &after.p,
+                                 err);
+  });
+  EXPECT_EQ(S(*E(report).get("db-after")), "{:max-tx 536870915, :max-eid 7}");
+  EXPECT_EQ(Names(before.p), "Alice Bob Charlie");
+  EXPECT_EQ(Names(after.p), "Alice Bob Charlie Dana");
+  // db-after is the connection's new value, a commit: the one the report's :tx-meta names.
+  EXPECT_EQ(Ok([&](char** out, char** err) { return datahike_commit_id(after.p, kEdn, out, err); }),
+            S(*E(report).get("tx-meta")->get(E(":db/commitId"))));
+  EXPECT_EQ(S(Q(after.p, "[:find ?e . :where [?e :name \"Dana\"]]")), "7");
+  // The values stay valid after the connection moves on and is released.
+  Transact("[{:name \"Eve\"}]");
+  EXPECT_EQ(Names(after.p), "Alice Bob Charlie Dana");
+  // Every out pointer may be NULL; JSON in and out.
+  DbH only_after;
+  Ok([&](char**, char** err) {
+    return datahike_transact_dbs(conn_.p, "[{\"name\": \"Fay\"}]", kJson, nullptr, nullptr,
+                                 &only_after.p, err);
+  });
+  EXPECT_EQ(Names(only_after.p), "Alice Bob Charlie Dana Eve Fay");
+  DbH only_before;
+  std::string json_report = Ok([&](char** out, char** err) {
+    return datahike_transact_dbs(conn_.p, "[{\"name\": \"Gus\"}]", kJson, out, &only_before.p,
+                                 nullptr, err);
+  });
+  EXPECT_TRUE(json::Read(json_report).is_map());
+  EXPECT_EQ(Names(only_before.p), "Alice Bob Charlie Dana Eve Fay");
+  Ok([&](char**, char** err) {
+    return datahike_transact_dbs(conn_.p, "[{:name \"Hal\"}]", kEdn, nullptr, nullptr, nullptr,
+                                 err);
+  });
+  DbH now = Db();
+  EXPECT_EQ(Names(now.p), "Alice Bob Charlie Dana Eve Fay Gus Hal");
+  // A failed transaction returns nothing through any out parameter and changes nothing.
+  DbH b2, a2;
+  b2.p = a2.p = reinterpret_cast<datahike_db*>(&b2);  // garbage on entry
+  EXPECT_FAILS(Call([&](char** out, char** err) {
+                 return datahike_transact_dbs(conn_.p, "[{:age \"x\"}]", kEdn, out, &b2.p,
+                                              &a2.p, err);
+               }),
+               DATAHIKE_ERROR_SCHEMA, "");
+  EXPECT_EQ(b2.p, nullptr);
+  EXPECT_EQ(a2.p, nullptr);
+  b2.p = a2.p = reinterpret_cast<datahike_db*>(&b2);
+  EXPECT_FAILS(Call([&](char** out, char** err) {
+                 return datahike_transact_dbs(conn_.p, "[{:name", kEdn, out, &b2.p, &a2.p, err);
+               }),
+               DATAHIKE_ERROR_PARSE, "datahike_transact_dbs: tx_data");
+  EXPECT_EQ(b2.p, nullptr);
+  EXPECT_EQ(a2.p, nullptr);
+  now = Db();
+  EXPECT_EQ(Names(now.p), "Alice Bob Charlie Dana Eve Fay Gus Hal");
+}
+
+TEST_F(CapiDb, DbCopy) {
+  DbH original = Db();
+  DbH copy;
+  Ok([&](char**, char** err) { return datahike_db_copy(original.p, &copy.p, err); });
+  ASSERT_NE(copy.p, nullptr);
+  EXPECT_NE(copy.p, original.p);
+  // Either handle may go first: the value lives on in the other.
+  datahike_db_release(&original.p);
+  Transact("[{:name \"Dana\"}]");
+  EXPECT_EQ(Names(copy.p), "Alice Bob Charlie");
+  // Copies of views keep the view.
+  DbH hist, hist_copy;
+  Ok([&](char**, char** err) { return datahike_history(copy.p, &hist.p, err); });
+  Ok([&](char**, char** err) { return datahike_db_copy(hist.p, &hist_copy.p, err); });
+  datahike_db_release(&hist.p);
+  EXPECT_EQ(S(Q(hist_copy.p, "[:find (count ?e) . :where [?e :name]]")), "3");
+  // A released handle variable is NULL: copying it is misuse, and nothing is returned.
+  DbH out;
+  out.p = reinterpret_cast<datahike_db*>(&out);  // garbage on entry
+  EXPECT_FAILS(Call([&](char**, char** err) { return datahike_db_copy(original.p, &out.p, err); }),
+               DATAHIKE_ERROR_MISUSE, "db is NULL");
+  EXPECT_EQ(out.p, nullptr);
+}
+
+TEST_F(CapiDb, ListenDbs) {
+  DbReports with_dbs;
+  Reports plain;
+  int64_t k1 = 0, k2 = 0;
+  Ok([&](char**, char** err) {
+    return datahike_listen_dbs(conn_.p, RecordDbs, &with_dbs, kEdn, &k1, err);
+  });
+  Ok([&](char**, char** err) {
+    return datahike_listen(conn_.p, Record, &plain, kJson, &k2, err);
+  });
+  EXPECT_NE(k1, k2);  // one key space for both kinds
+  Transact("[{:name \"Dana\"}]");
+  ASSERT_EQ(with_dbs.texts.size(), 1u);
+  EXPECT_EQ(S(*E(with_dbs.texts[0]).get("db-after")), "{:max-tx 536870915, :max-eid 7}");
+  EXPECT_EQ(with_dbs.before_names[0], "Alice Bob Charlie");
+  EXPECT_EQ(with_dbs.after_names[0], "Alice Bob Charlie Dana");
+  EXPECT_EQ(plain.texts.size(), 1u);
+  // The copy taken in the callback outlives it.
+  ASSERT_NE(with_dbs.kept, nullptr);
+  EXPECT_EQ(Names(with_dbs.kept), "Alice Bob Charlie Dana");
+  // A failed transaction reports nothing; another connection's transaction does.
+  Call([&](char** out, char** err) {
+    return datahike_transact(conn_.p, "[{:age \"x\"}]", kEdn, out, err);
+  });
+  EXPECT_EQ(with_dbs.texts.size(), 1u);
+  Conn other;
+  Ok([&](char**, char** err) { return datahike_connect(cfg_.c_str(), &other.p, err); });
+  Ok([&](char** out, char** err) {
+    return datahike_transact(other.p, "[{:name \"Eve\"}]", kEdn, out, err);
+  });
+  ASSERT_EQ(with_dbs.texts.size(), 2u);
+  EXPECT_EQ(with_dbs.before_names[1], "Alice Bob Charlie Dana");
+  EXPECT_EQ(with_dbs.after_names[1], "Alice Bob Charlie Dana Eve");
+  // JSON reports.
+  DbReports json_dbs;
+  int64_t k3 = 0;
+  Ok([&](char**, char** err) {
+    return datahike_listen_dbs(conn_.p, RecordDbs, &json_dbs, kJson, &k3, err);
+  });
+  Transact("[{:name \"Fay\"}]");
+  ASSERT_EQ(json_dbs.texts.size(), 1u);
+  EXPECT_TRUE(json::Read(json_dbs.texts[0]).is_map());
+  // unlisten removes either kind, once.
+  Ok([&](char**, char** err) { return datahike_unlisten(conn_.p, k1, err); });
+  Ok([&](char**, char** err) { return datahike_unlisten(conn_.p, k2, err); });
+  Transact("[{:name \"Gus\"}]");
+  EXPECT_EQ(with_dbs.texts.size(), 3u);
+  EXPECT_EQ(plain.texts.size(), 3u);
+  EXPECT_EQ(json_dbs.texts.size(), 2u);
+  EXPECT_FAILS(Call([&](char**, char** err) { return datahike_unlisten(conn_.p, k1, err); }),
+               DATAHIKE_ERROR_NOT_FOUND, "no listener");
+  EXPECT_FAILS(Call([&](char**, char** err) { return datahike_unlisten(other.p, k3, err); }),
+               DATAHIKE_ERROR_NOT_FOUND, "no listener");
+  // Releasing the connection removes its listeners of both kinds.
+  datahike_release(&conn_.p);
+  Ok([&](char** out, char** err) {
+    return datahike_transact(other.p, "[{:name \"Hal\"}]", kEdn, out, err);
+  });
+  EXPECT_EQ(json_dbs.texts.size(), 2u);
+}
+
 // ---- misuse -----------------------------------------------------------------------------------
 
 TEST_F(CapiDb, NullArgumentsAreMisuse) {
@@ -788,7 +964,27 @@ TEST_F(CapiDb, NullArgumentsAreMisuse) {
        [&](char**, char** e) { return datahike_listen(c, nullptr, nullptr, kEdn, &key, e); }},
       {"out_key",
        [&](char**, char** e) { return datahike_listen(c, Record, nullptr, kEdn, nullptr, e); }},
+      {"conn",
+       [&](char** o, char** e) {
+         return datahike_transact_dbs(nullptr, "[]", kEdn, o, &out_db, &out_db, e);
+       }},
+      {"tx_data",
+       [&](char** o, char** e) {
+         return datahike_transact_dbs(c, nullptr, kEdn, o, &out_db, &out_db, e);
+       }},
+      {"conn",
+       [&](char**, char** e) {
+         return datahike_listen_dbs(nullptr, RecordDbs, nullptr, kEdn, &key, e);
+       }},
+      {"callback",
+       [&](char**, char** e) { return datahike_listen_dbs(c, nullptr, nullptr, kEdn, &key, e); }},
+      {"out_key",
+       [&](char**, char** e) {
+         return datahike_listen_dbs(c, RecordDbs, nullptr, kEdn, nullptr, e);
+       }},
       {"conn", [&](char**, char** e) { return datahike_unlisten(nullptr, 1, e); }},
+      {"db", [&](char**, char** e) { return datahike_db_copy(nullptr, &out_db, e); }},
+      {"out_db", [&](char**, char** e) { return datahike_db_copy(d, nullptr, e); }},
       {"db", [&](char**, char** e) { return datahike_as_of(nullptr, "536870913", &out_db, e); }},
       {"t_edn", [&](char**, char** e) { return datahike_as_of(d, nullptr, &out_db, e); }},
       {"out_db", [&](char**, char** e) { return datahike_as_of(d, "536870913", nullptr, e); }},
@@ -1149,6 +1345,19 @@ TEST_F(CapiDb, ReleasedConnectionHandles) {
       Call([&](char**, char** e) { return datahike_listen(copy, Record, nullptr, kEdn, &key, e); }),
       DATAHIKE_ERROR_MISUSE, "released");
   EXPECT_FAILS(Call([&](char**, char** e) { return datahike_unlisten(copy, 1, e); }),
+               DATAHIKE_ERROR_MISUSE, "released");
+  DbH before, after;
+  before.p = after.p = reinterpret_cast<datahike_db*>(&copy);  // garbage: must be cleared
+  EXPECT_FAILS(Call([&](char** o, char** e) {
+                 return datahike_transact_dbs(copy, "[{:name \"x\"}]", kEdn, o, &before.p,
+                                              &after.p, e);
+               }),
+               DATAHIKE_ERROR_MISUSE, "released");
+  EXPECT_EQ(before.p, nullptr);
+  EXPECT_EQ(after.p, nullptr);
+  EXPECT_FAILS(Call([&](char**, char** e) {
+                 return datahike_listen_dbs(copy, RecordDbs, nullptr, kEdn, &key, e);
+               }),
                DATAHIKE_ERROR_MISUSE, "released");
   datahike_release(&copy);
   EXPECT_EQ(copy, nullptr);

@@ -45,13 +45,28 @@ static void on_report(const char* report, void* user) {
   ++*(int*)user;
 }
 
+static int db_reports = 0;
+static datahike_db* kept = NULL;
+static void on_report_dbs(const char* report, const datahike_db* before, const datahike_db* after,
+                          void* user) {
+  char* err = NULL;
+  CHECK(report != NULL && strstr(report, ":tx-data") != NULL);
+  CHECK(before != NULL && after != NULL && before != after);
+  CHECK(user == &db_reports);
+  datahike_db_release(&kept);
+  CHECK(datahike_db_copy(after, &kept, &err) == DATAHIKE_OK && kept != NULL);
+  datahike_free(err);
+  ++*(int*)user;
+}
+
 int main(void) {
   const char* cfg = "{:store {:backend :memory :id \"header-c-test\"} :schema-flexibility :read}";
   char *err = NULL, *out = NULL;
   int exists = -1;
-  int64_t key = 0;
+  int64_t key = 0, db_key = 0;
   datahike_conn* conn = NULL;
-  datahike_db *db = NULL, *view = NULL, *empty = NULL, *with = NULL;
+  datahike_db *db = NULL, *view = NULL, *empty = NULL, *with = NULL, *before = NULL, *after = NULL,
+              *copy = NULL;
   const datahike_db* dbs[1];
 
   CHECK(strcmp(datahike_version(), "") != 0);
@@ -111,6 +126,49 @@ int main(void) {
             "{:name \"A\", :friend {:name \"B\"}}");
   EXPECT_OK(datahike_index_range(with, ":friend", "1", NULL, DATAHIKE_FORMAT_EDN, &out, &err),
             "[[1 :friend 2 536870913 true]]");
+
+  /* Transactions returning their db values, listeners receiving them, copies of handles. */
+  EXPECT_OK(datahike_listen_dbs(conn, on_report_dbs, &db_reports, DATAHIKE_FORMAT_EDN, &db_key,
+                                &err),
+            NULL);
+  EXPECT_OK(datahike_transact_dbs(conn, "[{:name \"Petr\" :age 40}]", DATAHIKE_FORMAT_EDN, &out,
+                                  &before, &after, &err),
+            ":db-after");
+  CHECK(before != NULL && after != NULL);
+  CHECK(db_reports == 1 && kept != NULL);
+  dbs[0] = before;
+  EXPECT_OK(datahike_q("[:find (count ?e) . :where [?e :name]]", dbs, 1, NULL,
+                       DATAHIKE_FORMAT_EDN, &out, &err),
+            "2");
+  dbs[0] = kept;
+  EXPECT_OK(datahike_q("[:find (count ?e) . :where [?e :name]]", dbs, 1, NULL,
+                       DATAHIKE_FORMAT_EDN, &out, &err),
+            "3");
+  EXPECT_OK(datahike_db_copy(after, &copy, &err), NULL);
+  datahike_db_release(&after);
+  dbs[0] = copy;
+  EXPECT_OK(datahike_q("[:find (count ?e) . :where [?e :name]]", dbs, 1, NULL,
+                       DATAHIKE_FORMAT_EDN, &out, &err),
+            "3");
+  datahike_db_release(&before);
+  EXPECT_OK(datahike_unlisten(conn, db_key, &err), NULL);
+  EXPECT_OK(datahike_transact_dbs(conn, "[[:db/retractEntity 3]]", DATAHIKE_FORMAT_EDN, NULL,
+                                  NULL, NULL, &err),
+            NULL);
+  CHECK(db_reports == 1);
+  /* Misuse: a NULL (released) db handle; a failed transaction returns no handles. */
+  CHECK(datahike_db_copy(after, &view, &err) == DATAHIKE_ERROR_MISUSE);
+  CHECK(view == NULL && err != NULL && strstr(err, "db is NULL") != NULL);
+  datahike_free(err);
+  err = NULL;
+  before = after = copy; /* not NULL on entry: must be cleared */
+  CHECK(datahike_transact_dbs(conn, "[[:db/add]]", DATAHIKE_FORMAT_EDN, NULL, &before, &after,
+                              &err) != DATAHIKE_OK);
+  CHECK(before == NULL && after == NULL && err != NULL);
+  datahike_free(err);
+  err = NULL;
+  datahike_db_release(&copy);
+  datahike_db_release(&kept);
 
   /* Branches and commits. */
   EXPECT_OK(datahike_branch(conn, ":db", ":feature", &err), NULL);

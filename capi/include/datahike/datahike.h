@@ -11,8 +11,8 @@
  *     through the other out parameters on failure (they are set to NULL / 0). out_error may be NULL
  *     when the caller does not want the message.
  *  3. Every returned `char*` (results, reports, errors) is NUL-terminated UTF-8 owned by the caller
- *     and freed once with datahike_free. The strings passed to a listener belong to the library and
- *     live only for the call.
+ *     and freed once with datahike_free. The strings (and the db handles) passed to a listener
+ *     belong to the library and live only for the call.
  *  4. Release functions take `T**`, accept NULL (and a NULL *T), release the handle and set *T to
  *     NULL, so a second release through the same variable does nothing. A released connection
  *     handle is detected (every call with it fails with DATAHIKE_ERROR_MISUSE, a release does
@@ -125,6 +125,15 @@ DATAHIKE_EXPORT void datahike_release(datahike_conn** conn);
 DATAHIKE_EXPORT datahike_status datahike_transact(datahike_conn* conn, const char* tx_data,
                                                   datahike_format fmt, char** out_report,
                                                   char** out_error);
+/* As datahike_transact, and also returns the database values before and after the transaction as
+ * new handles (release each with datahike_db_release). Each of out_report, out_db_before and
+ * out_db_after may be NULL when that result is not wanted; on failure all of them are set to NULL
+ * (those not NULL). */
+DATAHIKE_EXPORT datahike_status datahike_transact_dbs(datahike_conn* conn, const char* tx_data,
+                                                      datahike_format fmt, char** out_report,
+                                                      datahike_db** out_db_before,
+                                                      datahike_db** out_db_after,
+                                                      char** out_error);
 
 /* The connection's latest database value (Datahike's `db`; the name datahike_db is the type's, so
  * the function that DESIGN.md sketches as datahike_db is datahike_conn_db). Release with
@@ -142,8 +151,20 @@ typedef void (*datahike_listener)(const char* report, void* user);
 DATAHIKE_EXPORT datahike_status datahike_listen(datahike_conn* conn, datahike_listener callback,
                                                 void* user, datahike_format fmt, int64_t* out_key,
                                                 char** out_error);
-/* Removes a listener registered on this connection; once it returns the callback is not running and
- * is never called again. DATAHIKE_ERROR_NOT_FOUND for an unknown key. */
+/* A listener that also receives the database values before and after the transaction. Both
+ * handles are borrowed: they belong to the library and are valid only for the call (take a
+ * datahike_db_copy of one to keep it; never release them). The rest is as for datahike_listener. */
+typedef void (*datahike_db_listener)(const char* report, const datahike_db* db_before,
+                                     const datahike_db* db_after, void* user);
+
+/* As datahike_listen, for a datahike_db_listener. Its key shares the key space of datahike_listen:
+ * datahike_unlisten removes either kind. */
+DATAHIKE_EXPORT datahike_status datahike_listen_dbs(datahike_conn* conn,
+                                                    datahike_db_listener callback, void* user,
+                                                    datahike_format fmt, int64_t* out_key,
+                                                    char** out_error);
+/* Removes a listener (of either kind) registered on this connection; once it returns the callback
+ * is not running and is never called again. DATAHIKE_ERROR_NOT_FOUND for an unknown key. */
 DATAHIKE_EXPORT datahike_status datahike_unlisten(datahike_conn* conn, int64_t key,
                                                   char** out_error);
 
@@ -162,6 +183,10 @@ DATAHIKE_EXPORT datahike_status datahike_since(const datahike_db* db, const char
                                                datahike_db** out_db, char** out_error);
 /* Every datom ever asserted or retracted (retractions with added = false). */
 DATAHIKE_EXPORT datahike_status datahike_history(const datahike_db* db, datahike_db** out_db,
+                                                 char** out_error);
+/* A new handle to the same immutable value (cheap: nothing is copied but a reference). Release
+ * each handle with datahike_db_release; either may be released first. */
+DATAHIKE_EXPORT datahike_status datahike_db_copy(const datahike_db* db, datahike_db** out_db,
                                                  char** out_error);
 /* NULL-safe; sets *db to NULL. */
 DATAHIKE_EXPORT void datahike_db_release(datahike_db** db);
