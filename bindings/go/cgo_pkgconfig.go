@@ -1,0 +1,9 @@
+//go:build datahike_pkgconfig
+
+package datahike
+
+/*
+#cgo pkg-config: datahike
+#cgo LDFLAGS: -ldl
+*/
+import "C"

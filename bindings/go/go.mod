@@ -1,0 +1,3 @@
+module github.com/datahike-cpp/datahike/bindings/go
+
+go 1.24
