@@ -19,6 +19,14 @@
 %module DatahikeNative
 
 %include "enumsimple.swg"
+
+/* The generated JNI class loads the native libraries itself (io.datahike.NativeLoader: from
+ * -Ddatahike.native.dir, the jar, or java.library.path). */
+%pragma(java) jniclasscode=%{
+  static {
+    io.datahike.NativeLoader.load();
+  }
+%}
 %include "stdint.i"
 
 %{
