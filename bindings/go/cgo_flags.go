@@ -9,6 +9,6 @@ package datahike
 
 /*
 #cgo CFLAGS: -I${SRCDIR}/../../capi/include
-#cgo LDFLAGS: -ldatahike -ldl
+#cgo LDFLAGS: -ldatahike
 */
 import "C"

@@ -4,6 +4,5 @@ package datahike
 
 /*
 #cgo pkg-config: datahike
-#cgo LDFLAGS: -ldl
 */
 import "C"

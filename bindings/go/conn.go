@@ -3,7 +3,6 @@ package datahike
 /*
 #include <stdlib.h>
 #include "datahike/datahike.h"
-#include "shim.h"
 */
 import "C"
 
@@ -12,11 +11,6 @@ import (
 	"runtime/cgo"
 	"sync"
 )
-
-// Optional ABI functions present in the loaded library (shim.h).
-var optional = int(C.dhgo_load())
-
-func hasOptional(flag C.int) bool { return optional&int(flag) != 0 }
 
 // Format is the text format of data exchanged through the raw calls (TransactText, QText).
 type Format int
@@ -147,8 +141,9 @@ type TxReport struct {
 	TxData  []Datom     // the datoms added and retracted, the :db/txInstant datom included
 	Tempids map[any]any // tempid (string, negative int64) -> entity id; :db/current-tx -> the tx id
 	TxMeta  map[any]any // the transaction's metadata (:db/commitId ...), nil when none
-	// The database before and after the transaction, when the library has datahike_transact_dbs
-	// (else nil). They belong to the caller, who releases them.
+	// The database values before and after the transaction (Conn.Transact and listeners; nil for
+	// DB.With, whose values are the receiver and its result). They belong to the caller, who
+	// releases them (TxReport.Release).
 	DBBefore, DBAfter *DB
 }
 
@@ -178,12 +173,7 @@ func (c *Conn) Transact(txData any) (*TxReport, error) {
 	defer free(ct)
 	var report, cerr *C.char
 	var before, after *C.datahike_db
-	var st C.datahike_status
-	if hasOptional(C.DHGO_HAS_TRANSACT_DBS) {
-		st = C.dhgo_transact_dbs(p, ct, C.DATAHIKE_FORMAT_EDN, &report, &before, &after, &cerr)
-	} else {
-		st = C.datahike_transact(p, ct, C.DATAHIKE_FORMAT_EDN, &report, &cerr)
-	}
+	st := C.datahike_transact_dbs(p, ct, C.DATAHIKE_FORMAT_EDN, &report, &before, &after, &cerr)
 	if err := takeError(st, cerr); err != nil {
 		return nil, err
 	}

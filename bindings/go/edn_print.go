@@ -147,6 +147,21 @@ func (p *printer) value(v any, depth int) error {
 			}
 		}
 		p.buf = append(p.buf, '}')
+	case OrderedMap:
+		p.buf = append(p.buf, '{')
+		for i, e := range x {
+			if i > 0 {
+				p.buf = append(p.buf, ", "...)
+			}
+			if err := p.value(e.Key, depth+1); err != nil {
+				return err
+			}
+			p.buf = append(p.buf, ' ')
+			if err := p.value(e.Value, depth+1); err != nil {
+				return err
+			}
+		}
+		p.buf = append(p.buf, '}')
 	case map[Keyword]any:
 		p.buf = append(p.buf, '{')
 		keys := make([]string, 0, len(x))

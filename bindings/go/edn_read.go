@@ -24,8 +24,14 @@ import (
 //
 // A map key with no comparable Go form (a vector, list, set, map or bigint) becomes the EDN of its
 // text. Errors are *Error of kind :parse/error.
-func ReadEDN(text string) (any, error) {
-	r := reader{s: text}
+func ReadEDN(text string) (any, error) { return readEDN(text, false) }
+
+// ReadEDNOrdered is ReadEDN with every map read as an OrderedMap, in the order of the text, keys as
+// they are (no EDN wrapping): for text whose maps are sent back to the library in their order.
+func ReadEDNOrdered(text string) (any, error) { return readEDN(text, true) }
+
+func readEDN(text string, ordered bool) (any, error) {
+	r := reader{s: text, ordered: ordered}
 	v, ok, err := r.next()
 	if err != nil {
 		return nil, err
@@ -45,9 +51,10 @@ func ReadEDN(text string) (any, error) {
 const maxDepth = 10000
 
 type reader struct {
-	s     string
-	pos   int
-	depth int
+	s       string
+	pos     int
+	depth   int
+	ordered bool // maps as OrderedMap
 }
 
 type closer byte // a closing delimiter met where a value was expected
@@ -238,6 +245,13 @@ func (r *reader) mapBody() (any, error) {
 	if len(items)%2 != 0 {
 		r.pos = open
 		return nil, r.fail("a map literal needs an even number of forms")
+	}
+	if r.ordered {
+		m := make(OrderedMap, 0, len(items)/2)
+		for i := 0; i < len(items); i += 2 {
+			m = m.Set(items[i], items[i+1])
+		}
+		return m, nil
 	}
 	m := make(map[any]any, len(items)/2)
 	for i := 0; i < len(items); i += 2 {

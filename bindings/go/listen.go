@@ -22,8 +22,8 @@ type listener struct {
 // connection's database (through any connection). fn runs on the transacting goroutine, after the
 // new value is published, before that Transact returns: it must be quick, must not transact on the
 // same database and must not close the connection (to hand reports to other goroutines, send them
-// on a buffered channel). It may call Unlisten. When the library has datahike_listen_dbs, the
-// report's DBBefore and DBAfter are set and belong to fn, which releases them. A panic in fn is
+// on a buffered channel). It may call Unlisten. The report's DBBefore and DBAfter belong to fn,
+// which releases them (TxReport.Release). A panic in fn is
 // recovered and printed to stderr (it cannot unwind through the library). The returned key is for
 // Unlisten.
 func (c *Conn) Listen(fn func(*TxReport)) (int64, error) {
@@ -36,10 +36,7 @@ func (c *Conn) Listen(fn func(*TxReport)) (int64, error) {
 	}
 	defer c.g.leave()
 	h := cgo.NewHandle(&listener{fn: fn})
-	withDBs := C.int(0)
-	if hasOptional(C.DHGO_HAS_LISTEN_DBS) {
-		withDBs = 1
-	}
+	withDBs := C.int(1)
 	var key C.int64_t
 	var cerr *C.char
 	if err := takeError(C.dhgo_listen(p, C.uintptr_t(h), C.DATAHIKE_FORMAT_EDN, withDBs, &key, &cerr), cerr); err != nil {
@@ -99,7 +96,7 @@ func datahikeGoListener(report *C.char, before, after *C.datahike_db, user C.uin
 func copyDB(p *C.datahike_db) *DB {
 	var out *C.datahike_db
 	var cerr *C.char
-	if takeError(C.dhgo_db_copy(p, &out, &cerr), cerr) != nil {
+	if takeError(C.datahike_db_copy(p, &out, &cerr), cerr) != nil {
 		return nil
 	}
 	return newDB(out)

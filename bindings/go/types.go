@@ -87,3 +87,35 @@ type Datom struct {
 	Tx    int64
 	Added bool
 }
+
+// MapEntry is one key and value of an OrderedMap.
+type MapEntry struct {
+	Key, Value any
+}
+
+// OrderedMap is an EDN map whose entries print in the order given. A Go map prints its keys sorted
+// by their text; when the order of an entity map's attributes matters (Datahike resolves upserts and
+// reports conflicts in that order), give an OrderedMap instead. ReadEDNOrdered reads maps as
+// OrderedMap.
+type OrderedMap []MapEntry
+
+// Get returns the value of the first entry whose key is Equal to key.
+func (m OrderedMap) Get(key any) (any, bool) {
+	for _, e := range m {
+		if Equal(e.Key, key) {
+			return e.Value, true
+		}
+	}
+	return nil, false
+}
+
+// Set returns the map with key set to value: in place when the key is there, else appended.
+func (m OrderedMap) Set(key, value any) OrderedMap {
+	for i, e := range m {
+		if Equal(e.Key, key) {
+			m[i].Value = value
+			return m
+		}
+	}
+	return append(m, MapEntry{key, value})
+}
