@@ -16,7 +16,7 @@ func TestConcurrentReadersAndWriter(t *testing.T) {
 	conn := openFresh(t, `:schema-flexibility :write :keep-history? true`)
 	must(conn.Transact(`[{:db/ident :batch :db/valueType :db.type/long :db/cardinality :db.cardinality/one :db/index true}
 	                     {:db/ident :n :db/valueType :db.type/long :db/cardinality :db.cardinality/one}]`))(t).Release()
-	const batches, perBatch, readers = 60, 10, 8
+	const batches, perBatch, readers = 200, 10, 8
 	var done atomic.Bool
 	var wg sync.WaitGroup
 	errs := make(chan error, readers+1)

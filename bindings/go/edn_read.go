@@ -31,7 +31,7 @@ func ReadEDN(text string) (any, error) { return readEDN(text, false) }
 func ReadEDNOrdered(text string) (any, error) { return readEDN(text, true) }
 
 func readEDN(text string, ordered bool) (any, error) {
-	r := reader{s: text, ordered: ordered}
+	r := reader{s: text, ordered: ordered, stack: make([]any, 0, 32)}
 	v, ok, err := r.next()
 	if err != nil {
 		return nil, err
@@ -54,7 +54,8 @@ type reader struct {
 	s       string
 	pos     int
 	depth   int
-	ordered bool // maps as OrderedMap
+	ordered bool  // maps as OrderedMap
+	stack   []any // elements of the collections being read
 }
 
 type closer byte // a closing delimiter met where a value was expected
@@ -209,13 +210,19 @@ func (r *reader) enter() error {
 	return nil
 }
 
+// seq reads the elements up to end into a slice of exactly their number; the elements of open
+// collections wait on one shared stack.
 func (r *reader) seq(end byte) ([]any, error) {
 	if err := r.enter(); err != nil {
 		return nil, err
 	}
 	defer func() { r.depth-- }()
 	open := r.pos - 1
-	var items []any
+	base := len(r.stack)
+	defer func() {
+		clear(r.stack[base:])
+		r.stack = r.stack[:base]
+	}()
 	for {
 		v, err := r.value()
 		if err != nil {
@@ -223,7 +230,10 @@ func (r *reader) seq(end byte) ([]any, error) {
 		}
 		if c, isCloser := v.(closer); isCloser {
 			if byte(c) == end {
-				return items, nil
+				if len(r.stack) == base {
+					return nil, nil
+				}
+				return append([]any(nil), r.stack[base:]...), nil
 			}
 			if c == 0 {
 				r.pos = open
@@ -232,7 +242,7 @@ func (r *reader) seq(end byte) ([]any, error) {
 			r.pos--
 			return nil, r.fail("mismatched delimiter %q", rune(c))
 		}
-		items = append(items, v)
+		r.stack = append(r.stack, v)
 	}
 }
 
@@ -287,7 +297,10 @@ func (r *reader) dispatch() (any, error) {
 		if err != nil {
 			return nil, err
 		}
-		return Set(dedupe(items)), nil
+		if items == nil {
+			items = []any{}
+		}
+		return Set(items), nil
 	case '_':
 		r.pos++
 		if _, err := r.required(); err != nil {
@@ -354,27 +367,6 @@ func (r *reader) dispatch() (any, error) {
 	return nil, r.fail("unknown tag #%s", tag)
 }
 
-// dedupe drops repeated set elements (the library's own sets never repeat; text written by hand may).
-func dedupe(items []any) []any {
-	if items == nil {
-		return []any{}
-	}
-	out := items[:0:0]
-	for _, x := range items {
-		dup := false
-		for _, y := range out {
-			if Equal(x, y) {
-				dup = true
-				break
-			}
-		}
-		if !dup {
-			out = append(out, x)
-		}
-	}
-	return out
-}
-
 func isTokenByte(c byte) bool {
 	if c >= 0x80 {
 		return true
@@ -402,6 +394,9 @@ func isNumberStart(tok string) bool {
 }
 
 func parseNumber(tok string) (any, error) {
+	if n, err := strconv.ParseInt(tok, 10, 64); err == nil && (len(tok) < 2 || tok[0] != '0') {
+		return n, nil // the common case: a decimal long
+	}
 	body := tok
 	neg := false
 	if body[0] == '-' || body[0] == '+' {
@@ -469,6 +464,12 @@ func isRangeErr(err error) bool {
 func (r *reader) str() (any, error) {
 	start := r.pos
 	r.pos++
+	// Without escapes the string is a slice of the text.
+	if end := strings.IndexAny(r.s[r.pos:], "\"\\"); end >= 0 && r.s[r.pos+end] == '"' {
+		s := r.s[r.pos : r.pos+end]
+		r.pos += end + 1
+		return s, nil
+	}
 	var b strings.Builder
 	for {
 		if r.pos >= len(r.s) {

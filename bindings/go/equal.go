@@ -17,7 +17,14 @@ func Equal(a, b any) bool {
 		return b == nil
 	case bool, string, Keyword, Symbol, Decimal, UUID, Char, EDN:
 		return a == b
-	case int64, *big.Int:
+	case int64:
+		if y, ok := b.(int64); ok {
+			return x == y
+		}
+		ia, ok1 := toBig(x)
+		ib, ok2 := toBig(b)
+		return ok1 && ok2 && ia.Cmp(ib) == 0
+	case *big.Int:
 		ia, ok1 := toBig(x)
 		ib, ok2 := toBig(b)
 		return ok1 && ok2 && ia.Cmp(ib) == 0

@@ -74,8 +74,8 @@ type Char rune
 type List []any
 
 // Set is an EDN set, #{...}. It is a slice because its elements (query tuples, for instance) are
-// often slices, which Go maps cannot hold; the library never puts the same element twice in a set it
-// returns, and its order carries no meaning.
+// often slices, which Go maps cannot hold. Its order carries no meaning. The library never puts the
+// same element twice in a set it returns or reads; ReadEDN keeps a set's elements as written.
 type Set []any
 
 // Datom is one row of an index or of a transaction's :tx-data: entity, attribute, value,
