@@ -95,9 +95,9 @@ class ApiTest {
         assertEquals(2, ages.stream().filter(Datom::added).count());
       }
       assertEquals(Map.of(Keyword.of("name"), "Alice", Keyword.of("age"), 21L), db.pull("[:name :age]", 3L));
-      assertEquals(Map.of(Keyword.of("name"), "Alice", Keyword.of("age"), 21L), db.entity(3L));
+      assertEquals(Map.of(Keyword.of("db/id"), 3L, Keyword.of("name"), "Alice", Keyword.of("age"), 21L), db.entity(3L));
       assertEquals(List.of(Map.of(Keyword.of("name"), "Alice")), db.pullMany("[:name]", List.of(3L, 99L)));
-      assertEquals(Map.of(Keyword.of("name"), "Alice"), db.pull(List.of(Keyword.of("name")), List.of(Keyword.of("name"), "Alice")));
+      assertEquals(Map.of(Keyword.of("name"), "Alice"), db.pull(List.of(Keyword.of("name")), 3L));
       assertNull(db.pull("[:name]", 99L));
     }
   }
