@@ -7,8 +7,11 @@ package datahike_test
 
 import (
 	"fmt"
+	"math"
+	"os"
 	"strings"
 	"testing"
+	"time"
 
 	dh "github.com/datahike-cpp/datahike/bindings/go"
 	"github.com/datahike-cpp/datahike/bindings/go/internal/cbench"
@@ -72,5 +75,64 @@ func BenchmarkQ(b *testing.B) {
 				}
 			}
 		})
+	}
+}
+
+// TestQueryOverhead measures what Q and QText add to the C call more robustly than the benchmarks
+// on a busy machine: rounds of 200 calls of each kind, interleaved, keeping each kind's fastest
+// round. Run with DATAHIKE_GO_OVERHEAD=1 (scripts/test-go.sh -run QueryOverhead -v).
+func TestQueryOverhead(t *testing.T) {
+	if os.Getenv("DATAHIKE_GO_OVERHEAD") == "" {
+		t.Skip("set DATAHIKE_GO_OVERHEAD=1 to measure")
+	}
+	people := benchPeople()
+	empty := must(dh.EmptyDB(dh.EDN(benchSchema), nil))(t)
+	db, _, err := empty.With(people)
+	if err != nil {
+		t.Fatal(err)
+	}
+	empty.Release()
+	defer db.Release()
+	cdb, err := cbench.NewDB(benchSchema, people)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer cdb.Release()
+	const rounds, calls = 200, 200
+	for _, c := range benchCases {
+		best := [3]time.Duration{math.MaxInt64, math.MaxInt64, math.MaxInt64}
+		run := []func(){
+			func() {
+				if err := cdb.Loop(c.query, c.argsText, calls); err != nil {
+					t.Fatal(err)
+				}
+			},
+			func() {
+				for i := 0; i < calls; i++ {
+					if _, err := dh.QText(c.query, []*dh.DB{db}, c.argsText, dh.FormatEDN); err != nil {
+						t.Fatal(err)
+					}
+				}
+			},
+			func() {
+				for i := 0; i < calls; i++ {
+					if _, err := dh.Q(c.query, db, c.arg); err != nil {
+						t.Fatal(err)
+					}
+				}
+			},
+		}
+		for r := 0; r < rounds; r++ {
+			for k, f := range run {
+				start := time.Now()
+				f()
+				if d := time.Since(start); d < best[k] {
+					best[k] = d
+				}
+			}
+		}
+		us := func(d time.Duration) float64 { return float64(d.Nanoseconds()) / calls / 1000 }
+		t.Logf("%-18s C %6.2f us  QText %6.2f us (+%.2f)  Q %6.2f us (+%.2f)", c.name,
+			us(best[0]), us(best[1]), us(best[1])-us(best[0]), us(best[2]), us(best[2])-us(best[0]))
 	}
 }

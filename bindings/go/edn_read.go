@@ -31,7 +31,7 @@ func ReadEDN(text string) (any, error) { return readEDN(text, false) }
 func ReadEDNOrdered(text string) (any, error) { return readEDN(text, true) }
 
 func readEDN(text string, ordered bool) (any, error) {
-	r := reader{s: text, ordered: ordered, stack: make([]any, 0, 32)}
+	r := reader{s: text, ordered: ordered}
 	v, ok, err := r.next()
 	if err != nil {
 		return nil, err
@@ -56,6 +56,24 @@ type reader struct {
 	depth   int
 	ordered bool  // maps as OrderedMap
 	stack   []any // elements of the collections being read
+	arena   []any // backing store that finished collections are carved from
+}
+
+// carve copies items into a slice of exactly their length, cut from a shared arena so that a result
+// of many small tuples takes a few allocations, not one per tuple.
+func (r *reader) carve(items []any) []any {
+	n := len(items)
+	if cap(r.arena)-len(r.arena) < n {
+		if n > 256 {
+			return append([]any(nil), items...)
+		}
+		// Sized by the text still to read: an element takes at least two bytes of it.
+		size := min(max((len(r.s)-r.pos)/2, 16), 1024)
+		r.arena = make([]any, 0, max(size, n))
+	}
+	start := len(r.arena)
+	r.arena = append(r.arena, items...)
+	return r.arena[start : start+n : start+n]
 }
 
 type closer byte // a closing delimiter met where a value was expected
@@ -218,6 +236,9 @@ func (r *reader) seq(end byte) ([]any, error) {
 	}
 	defer func() { r.depth-- }()
 	open := r.pos - 1
+	if r.stack == nil {
+		r.stack = make([]any, 0, 32)
+	}
 	base := len(r.stack)
 	defer func() {
 		clear(r.stack[base:])
@@ -233,7 +254,7 @@ func (r *reader) seq(end byte) ([]any, error) {
 				if len(r.stack) == base {
 					return nil, nil
 				}
-				return append([]any(nil), r.stack[base:]...), nil
+				return r.carve(r.stack[base:]), nil
 			}
 			if c == 0 {
 				r.pos = open
