@@ -98,3 +98,27 @@ func TestEDNPrintsGoTypes(t *testing.T) {
 		t.Errorf("a struct: %v", err)
 	}
 }
+
+// The reader never panics: any text is a value or a parse error, and a value prints and reads back.
+func FuzzReadEDN(f *testing.F) {
+	for _, s := range []string{`{:a [1 2.5 "x" #{\c}]}`, `#inst "2020-01-01T00:00:00Z"`, `(q ?x $ %)`,
+		`#uuid "f81d4fae-7dec-11d0-a765-00a0c91e6bf6"`, `1.5M`, `-0x1fN`, `"\u00e9\0"`, `#_ 1 2`, `'a`} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, text string) {
+		v, err := dh.ReadEDN(text)
+		if err != nil {
+			if !errors.Is(err, dh.ErrParse) {
+				t.Fatalf("%q: %v", text, err)
+			}
+			return
+		}
+		printed, err := dh.PrintEDN(v)
+		if err != nil {
+			t.Fatalf("%q read as %#v does not print: %v", text, v, err)
+		}
+		if _, err := dh.ReadEDN(printed); err != nil {
+			t.Fatalf("%q printed as %q does not read back: %v", text, printed, err)
+		}
+	})
+}
