@@ -116,6 +116,9 @@ func (d *DB) read(call func(p *C.datahike_db, args []*C.char, out, cerr **C.char
 	if err := takeError(call(p, cargs, &out, &cerr), cerr); err != nil {
 		return nil, err
 	}
+	if out == nil {
+		return nil, nil // a call with no text result
+	}
 	return ReadEDN(take(out))
 }
 
