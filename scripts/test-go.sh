@@ -21,8 +21,12 @@ if ! ls "$BUILD_DIR"/libdatahike.so* >/dev/null 2>&1; then
   echo "  cmake -S . -B $BUILD_DIR -G Ninja && cmake --build $BUILD_DIR --target datahike" >&2
   exit 1
 fi
+# The official tarball installs to /usr/local/go, often not on PATH in non-login shells.
+if ! command -v go >/dev/null 2>&1 && [ -x /usr/local/go/bin/go ]; then
+  export PATH="/usr/local/go/bin:$PATH"
+fi
 if ! command -v go >/dev/null 2>&1; then
-  echo "test-go.sh: the go command is not installed (Go 1.24 or later)" >&2
+  echo "test-go.sh: the go command is not installed (Go 1.24 or later: https://go.dev/dl/)" >&2
   exit 1
 fi
 
