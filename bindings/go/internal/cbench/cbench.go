@@ -3,8 +3,6 @@
 package cbench
 
 /*
-#cgo CFLAGS: -I${SRCDIR}/../../../../capi/include
-#cgo LDFLAGS: -ldatahike
 #include <stdlib.h>
 #include "datahike/datahike.h"
 

@@ -1,0 +1,8 @@
+//go:build datahike_pkgconfig
+
+package cbench
+
+/*
+#cgo pkg-config: datahike
+*/
+import "C"
