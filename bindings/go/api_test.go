@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"math/big"
 	"sort"
+	"strings"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -61,6 +62,9 @@ var schema = []any{
 const people = `[:find ?e ?n ?a :where [?e :name ?n] [?e :age ?a]]`
 
 func TestSeedExample(t *testing.T) {
+	if v := dh.Version(); strings.Count(v, ".") != 2 {
+		t.Errorf("version %q", v)
+	}
 	conn := openFresh(t, `:keep-history? true :schema-flexibility :write`)
 	r := must(conn.Transact(schema))(t)
 	r.Release()

@@ -258,3 +258,6 @@ func toDatoms(rows []any) ([]Datom, error) {
 	}
 	return out, nil
 }
+
+// Version is the library's version, "MAJOR.MINOR.PATCH".
+func Version() string { return C.GoString(C.datahike_version()) }
