@@ -18,7 +18,9 @@ void ThrowCorrupt(std::string message) {
 }
 
 void ThrowIo(const std::string& what, int err) {
-  ThrowStorageError(ErrorKind::kStorage, "storage/io", what + ": " + std::strerror(err),
+  std::string message = what;  // appended, not `what + ": " + ...` (GCC 12 -Wrestrict noise)
+  message.append(": ").append(std::strerror(err));
+  ThrowStorageError(ErrorKind::kStorage, "storage/io", std::move(message),
                     {{Kw("errno"), Value::Long(err)}});
 }
 
