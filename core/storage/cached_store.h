@@ -16,9 +16,7 @@ class CachedStore final : public Store {
   void PutNodes(std::span<const NodeWrite> nodes) override { base_->PutNodes(nodes); }
   Blob GetNode(uint64_t id) override;
   void DeleteNodes(std::span<const uint64_t> ids) override;
-  void ForEachNodeId(const std::function<void(uint64_t)>& fn) override {
-    base_->ForEachNodeId(fn);
-  }
+  void ForEachNodeId(const std::function<void(uint64_t)>& fn) override { base_->ForEachNodeId(fn); }
   uint64_t AllocateNodeIds(uint64_t count) override { return base_->AllocateNodeIds(count); }
   uint64_t AppendLog(std::string_view record, bool sync) override {
     return base_->AppendLog(record, sync);

@@ -68,29 +68,54 @@ void BlobWriter::PutValue(const Value& v) { PutValueAt(v, 0); }
 
 void BlobWriter::PutValueAt(const Value& v, int depth) {
   if (depth > kMaxValueDepth) {
-    throw Error(ErrorKind::kMisuse, "Value nested deeper than " +
-                                        std::to_string(kMaxValueDepth) + " levels cannot be stored.");
+    throw Error(ErrorKind::kMisuse, "Value nested deeper than " + std::to_string(kMaxValueDepth) +
+                                        " levels cannot be stored.");
   }
   auto tag = [this](Tag t) { body_.push_back(static_cast<char>(t)); };
   switch (v.type()) {
-    case Type::kNil: tag(kTagNil); return;
-    case Type::kBool: tag(v.as_bool() ? kTagTrue : kTagFalse); return;
-    case Type::kLong: tag(kTagLong); PutSigned(v.as_long()); return;
-    case Type::kInstant: tag(kTagInstant); PutSigned(v.as_instant()); return;
+    case Type::kNil:
+      tag(kTagNil);
+      return;
+    case Type::kBool:
+      tag(v.as_bool() ? kTagTrue : kTagFalse);
+      return;
+    case Type::kLong:
+      tag(kTagLong);
+      PutSigned(v.as_long());
+      return;
+    case Type::kInstant:
+      tag(kTagInstant);
+      PutSigned(v.as_instant());
+      return;
     case Type::kFloat:
     case Type::kDouble:
       tag(v.type() == Type::kFloat ? kTagFloat : kTagDouble);
       PutFixed64(&body_, DoubleBits(v.as_double()));
       return;
-    case Type::kBigInt: tag(kTagBigInt); PutBytes(v.as_string()); return;
-    case Type::kBigDec: tag(kTagBigDec); PutBytes(v.as_string()); return;
-    case Type::kString: tag(kTagString); PutBytes(v.as_string()); return;
-    case Type::kBytes: tag(kTagBytes); PutBytes(v.as_string()); return;
+    case Type::kBigInt:
+      tag(kTagBigInt);
+      PutBytes(v.as_string());
+      return;
+    case Type::kBigDec:
+      tag(kTagBigDec);
+      PutBytes(v.as_string());
+      return;
+    case Type::kString:
+      tag(kTagString);
+      PutBytes(v.as_string());
+      return;
+    case Type::kBytes:
+      tag(kTagBytes);
+      PutBytes(v.as_string());
+      return;
     case Type::kUuid:
       tag(kTagUuid);
       body_.append(reinterpret_cast<const char*>(v.as_uuid().bytes), 16);
       return;
-    case Type::kChar: tag(kTagChar); PutVarint(v.as_char()); return;
+    case Type::kChar:
+      tag(kTagChar);
+      PutVarint(v.as_char());
+      return;
     case Type::kKeyword:
     case Type::kSymbol:
       tag(v.type() == Type::kKeyword ? kTagKeyword : kTagSymbol);
@@ -121,8 +146,8 @@ void BlobWriter::PutDatoms(std::span<const Datom> datoms) {
   for (const Datom& d : datoms) {
     const Named* attr = KeywordById(d.a);
     if (attr == nullptr) {
-      throw Error(ErrorKind::kInternal, "codec: datom with unknown attribute id " +
-                                            std::to_string(d.a));
+      throw Error(ErrorKind::kInternal,
+                  "codec: datom with unknown attribute id " + std::to_string(d.a));
     }
     // Deltas in wrapping unsigned arithmetic: any int64 pair round-trips.
     PutSigned(static_cast<int64_t>(static_cast<uint64_t>(d.e) - prev_e));
@@ -161,7 +186,8 @@ void BlobReader::Fail(const std::string& what) const {
 }
 
 BlobReader::BlobReader(std::string_view blob, BlobKind expected) {
-  if (blob.size() < kHeaderSize + kTrailerSize) Fail("too short (" + std::to_string(blob.size()) + " bytes)");
+  if (blob.size() < kHeaderSize + kTrailerSize)
+    Fail("too short (" + std::to_string(blob.size()) + " bytes)");
   if (blob[0] != 'D' || blob[1] != 'H') Fail("bad magic");
   const std::string_view covered = blob.substr(0, blob.size() - kTrailerSize);
   if (UnmaskCrc(GetFixed32(blob.data() + covered.size())) != Crc32c(covered)) {
@@ -221,11 +247,16 @@ Value BlobReader::GetValueAt(int depth) {
   const uint8_t tag = static_cast<uint8_t>(in_[0]);
   in_.remove_prefix(1);
   switch (tag) {
-    case kTagNil: return Value();
-    case kTagFalse: return Value::Bool(false);
-    case kTagTrue: return Value::Bool(true);
-    case kTagLong: return Value::Long(GetSigned());
-    case kTagInstant: return Value::Instant(GetSigned());
+    case kTagNil:
+      return Value();
+    case kTagFalse:
+      return Value::Bool(false);
+    case kTagTrue:
+      return Value::Bool(true);
+    case kTagLong:
+      return Value::Long(GetSigned());
+    case kTagInstant:
+      return Value::Instant(GetSigned());
     case kTagFloat:
     case kTagDouble: {
       if (in_.size() < 8) Fail("truncated number");
@@ -242,8 +273,10 @@ Value BlobReader::GetValueAt(int depth) {
         Fail("invalid number text");
       }
     }
-    case kTagString: return Value::String(GetBytes());
-    case kTagBytes: return Value::Bytes(GetBytes());
+    case kTagString:
+      return Value::String(GetBytes());
+    case kTagBytes:
+      return Value::Bytes(GetBytes());
     case kTagUuid: {
       if (in_.size() < 16) Fail("truncated uuid");
       Uuid u;
@@ -286,7 +319,8 @@ Value BlobReader::GetValueAt(int depth) {
       }
       return Value::Map(std::move(entries));
     }
-    default: Fail("unknown value tag " + std::to_string(tag));
+    default:
+      Fail("unknown value tag " + std::to_string(tag));
   }
 }
 

@@ -31,7 +31,7 @@ namespace datahike::storage {
 namespace {
 
 constexpr std::string_view kFormatText = "datahike-file-store 1\n";
-constexpr uint64_t kIdReserve = 1 << 16;           // ids reserved per IDS write
+constexpr uint64_t kIdReserve = 1 << 16;                // ids reserved per IDS write
 constexpr uint64_t kSegmentBytes = uint64_t{64} << 20;  // log segment rotation size
 // Sync makes one unsynced node file durable with fdatasync (plus its directory); more than one
 // with a single syncfs of the file system, since an fsync costs milliseconds on real disks and a

@@ -21,10 +21,11 @@ class GroupCommitLog {
   // write(records, first_seq, sync): appends records[i] as sequence number first_seq + i, all or
   // none, making them durable when `sync`. Called by one leader at a time, without the queue lock.
   // Throwing fails the whole group, and every later append (the log's tail is then unknown).
-  using WriteFn =
-      std::function<void(const std::vector<std::string_view>& records, uint64_t first_seq, bool sync)>;
+  using WriteFn = std::function<void(const std::vector<std::string_view>& records,
+                                     uint64_t first_seq, bool sync)>;
 
-  GroupCommitLog(uint64_t next_seq, WriteFn write) : next_seq_(next_seq), write_(std::move(write)) {}
+  GroupCommitLog(uint64_t next_seq, WriteFn write)
+      : next_seq_(next_seq), write_(std::move(write)) {}
 
   uint64_t Append(std::string_view record, bool sync) {
     Waiter w(record, sync);

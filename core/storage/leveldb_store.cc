@@ -409,8 +409,7 @@ class LevelDbStore final : public Store {
     std::string dir;
     std::string last_error;
     for (int attempt = 0; attempt < 200 && db == nullptr; ++attempt) {
-      dir = readers + "/" + std::to_string(::getpid()) + "-" +
-            std::to_string(counter.fetch_add(1));
+      dir = readers + "/" + std::to_string(::getpid()) + "-" + std::to_string(counter.fetch_add(1));
       std::filesystem::remove_all(dir, ec);
       std::filesystem::create_directories(dir, ec);
       if (ec) ThrowIo("create directory " + dir, ec.value());

@@ -57,9 +57,12 @@ void Store::RequireWriter(const char* operation) const {
 
 std::unique_ptr<Store> OpenUncached(const StoreConfig& config, OpenMode mode) {
   switch (config.backend) {
-    case StoreBackend::kMemory: return OpenMemoryStore(config, mode);
-    case StoreBackend::kFile: return OpenFileStore(config, mode);
-    case StoreBackend::kLevelDb: return OpenLevelDbStore(config, mode);
+    case StoreBackend::kMemory:
+      return OpenMemoryStore(config, mode);
+    case StoreBackend::kFile:
+      return OpenFileStore(config, mode);
+    case StoreBackend::kLevelDb:
+      return OpenLevelDbStore(config, mode);
   }
   ThrowStorageError(ErrorKind::kMisuse, "storage/bad-config", "Unknown storage backend.");
 }
@@ -72,18 +75,24 @@ std::unique_ptr<Store> Open(const StoreConfig& config, OpenMode mode) {
 
 bool Exists(const StoreConfig& config) {
   switch (config.backend) {
-    case StoreBackend::kMemory: return MemoryStoreExists(config);
-    case StoreBackend::kFile: return FileStoreExists(config);
-    case StoreBackend::kLevelDb: return LevelDbStoreExists(config);
+    case StoreBackend::kMemory:
+      return MemoryStoreExists(config);
+    case StoreBackend::kFile:
+      return FileStoreExists(config);
+    case StoreBackend::kLevelDb:
+      return LevelDbStoreExists(config);
   }
   return false;
 }
 
 void Destroy(const StoreConfig& config) {
   switch (config.backend) {
-    case StoreBackend::kMemory: return DestroyMemoryStore(config);
-    case StoreBackend::kFile: return DestroyFileStore(config);
-    case StoreBackend::kLevelDb: return DestroyLevelDbStore(config);
+    case StoreBackend::kMemory:
+      return DestroyMemoryStore(config);
+    case StoreBackend::kFile:
+      return DestroyFileStore(config);
+    case StoreBackend::kLevelDb:
+      return DestroyLevelDbStore(config);
   }
 }
 

@@ -382,8 +382,8 @@ TYPED_TEST(StoreTest, ExistsAndDestroyRemoveEverything) {
   Destroy(this->config_);
   EXPECT_FALSE(Exists(this->config_));
   if (TypeParam::kDurable) {
-    EXPECT_FALSE(fs::exists(this->config_.path)) << ::testing::PrintToString(
-        FilesUnder(this->config_.path));
+    EXPECT_FALSE(fs::exists(this->config_.path))
+        << ::testing::PrintToString(FilesUnder(this->config_.path));
   }
   auto s = this->Writer();  // a fresh, empty store
   EXPECT_FALSE(s->GetRoot("db").has_value());
@@ -392,7 +392,9 @@ TYPED_TEST(StoreTest, ExistsAndDestroyRemoveEverything) {
 
 TYPED_TEST(StoreTest, DestroyKeepsForeignFiles) {
   if (!TypeParam::kDurable) GTEST_SKIP();
-  { this->Writer(); }
+  {
+    this->Writer();
+  }
   std::ofstream(this->config_.path + "/notes.txt") << "mine";
   Destroy(this->config_);
   EXPECT_EQ(FilesUnder(this->config_.path), std::vector<std::string>{"notes.txt"});
@@ -518,18 +520,18 @@ TEST(MemoryStore, SharedByIdWithinTheProcess) {
 }
 
 TEST(StoreConfig, ParsesStoreMaps) {
-  StoreConfig f = StoreConfig::FromValue(edn::Read("{:backend :file :path \"/tmp/x\" :cache-bytes 10}"));
+  StoreConfig f =
+      StoreConfig::FromValue(edn::Read("{:backend :file :path \"/tmp/x\" :cache-bytes 10}"));
   EXPECT_EQ(f.backend, StoreBackend::kFile);
   EXPECT_EQ(f.path, "/tmp/x");
   EXPECT_EQ(f.cache_bytes, 10u);
   EXPECT_EQ(StoreConfig::FromValue(edn::Read("{:backend :leveldb :path \"/tmp/y\"}")).backend,
             StoreBackend::kLevelDb);
   EXPECT_EQ(StoreConfig::FromValue(edn::Read("{:backend :memory :id :kw}")).id, ":kw");
-  for (const char* bad : {"nil", "{}", "{:backend :s3}", "{:backend :file}",
-                          "{:backend :memory}", "{:backend :file :path \"\"}",
-                          "{:backend :file :path \"/x\" :cache-bytes -1}"}) {
-    EXPECT_EQ(CodeOf([&] { StoreConfig::FromValue(edn::Read(bad)); }), "storage/bad-config")
-        << bad;
+  for (const char* bad :
+       {"nil", "{}", "{:backend :s3}", "{:backend :file}", "{:backend :memory}",
+        "{:backend :file :path \"\"}", "{:backend :file :path \"/x\" :cache-bytes -1}"}) {
+    EXPECT_EQ(CodeOf([&] { StoreConfig::FromValue(edn::Read(bad)); }), "storage/bad-config") << bad;
   }
 }
 
@@ -740,7 +742,8 @@ bool Same(const Value& a, const Value& b) {
     case Type::kBigInt:
     case Type::kBigDec:
     case Type::kString:
-    case Type::kBytes: return a.as_string() == b.as_string();
+    case Type::kBytes:
+      return a.as_string() == b.as_string();
     case Type::kList:
     case Type::kVector:
     case Type::kSet: {
@@ -760,7 +763,8 @@ bool Same(const Value& a, const Value& b) {
       }
       return true;
     }
-    default: return Equal(a, b) && Compare(a, b) == 0;
+    default:
+      return Equal(a, b) && Compare(a, b) == 0;
   }
 }
 
@@ -775,30 +779,47 @@ class Gen {
   }
   Value Scalar() {
     switch (U(15)) {
-      case 0: return Value();
-      case 1: return Value::Bool(U(2) == 0);
-      case 2: return Value::Long(U(2) ? static_cast<int64_t>(rng_()) : static_cast<int64_t>(U(200)) - 100);
-      case 3: return Value::BigInt((U(2) ? "-" : "") + std::to_string(1 + U(1000000)) + "123456789012345678901234567890");
-      case 4: return Value::Float(static_cast<float>(static_cast<int>(U(1000)) - 500) / 8.0f);
+      case 0:
+        return Value();
+      case 1:
+        return Value::Bool(U(2) == 0);
+      case 2:
+        return Value::Long(U(2) ? static_cast<int64_t>(rng_())
+                                : static_cast<int64_t>(U(200)) - 100);
+      case 3:
+        return Value::BigInt((U(2) ? "-" : "") + std::to_string(1 + U(1000000)) +
+                             "123456789012345678901234567890");
+      case 4:
+        return Value::Float(static_cast<float>(static_cast<int>(U(1000)) - 500) / 8.0f);
       case 5: {
         const uint64_t bits = rng_();
         double d;
         std::memcpy(&d, &bits, 8);
         return Value::Double(U(3) == 0 ? d : static_cast<double>(rng_() % 100000) / 7.0);
       }
-      case 6: return Value::BigDec((U(2) ? "-" : "") + std::to_string(U(100000)) + "." + std::to_string(U(1000)) + (U(3) == 0 ? "E+5" : ""));
-      case 7: return Value::Instant(static_cast<int64_t>(rng_()));
+      case 6:
+        return Value::BigDec((U(2) ? "-" : "") + std::to_string(U(100000)) + "." +
+                             std::to_string(U(1000)) + (U(3) == 0 ? "E+5" : ""));
+      case 7:
+        return Value::Instant(static_cast<int64_t>(rng_()));
       case 8: {
         Uuid u;
         for (auto& byte : u.bytes) byte = static_cast<uint8_t>(rng_());
         return Value::MakeUuid(u);
       }
-      case 9: return Value::Char(static_cast<uint32_t>(U(0x110000)));
-      case 10: return Value::String(Text(U(4) == 0 ? 200 : 16));
-      case 11: return Value::Keyword(U(2) ? "ns" + std::to_string(U(5)) + "/k" + std::to_string(U(50)) : "k" + std::to_string(U(50)));
-      case 12: return Value::Symbol(U(2) ? "s" + std::to_string(U(20)) : "sns/s" + std::to_string(U(20)));
-      case 13: return Value::Bytes(Text(40));
-      default: return Value::String(Text(14));
+      case 9:
+        return Value::Char(static_cast<uint32_t>(U(0x110000)));
+      case 10:
+        return Value::String(Text(U(4) == 0 ? 200 : 16));
+      case 11:
+        return Value::Keyword(U(2) ? "ns" + std::to_string(U(5)) + "/k" + std::to_string(U(50))
+                                   : "k" + std::to_string(U(50)));
+      case 12:
+        return Value::Symbol(U(2) ? "s" + std::to_string(U(20)) : "sns/s" + std::to_string(U(20)));
+      case 13:
+        return Value::Bytes(Text(40));
+      default:
+        return Value::String(Text(14));
     }
   }
   Value Any(int depth) {
@@ -811,8 +832,9 @@ class Gen {
         std::vector<Value> items;
         for (size_t i = 0; i < n; ++i) items.push_back(Any(depth - 1));
         const uint64_t kind = U(3);
-        return kind == 0 ? Value::List(std::move(items))
-                         : kind == 1 ? Value::Vector(std::move(items)) : Value::Set(std::move(items));
+        return kind == 0   ? Value::List(std::move(items))
+               : kind == 1 ? Value::Vector(std::move(items))
+                           : Value::Set(std::move(items));
       }
       default: {
         std::vector<std::pair<Value, Value>> entries;
@@ -830,15 +852,32 @@ TEST(Codec, EveryKindRoundTrips) {
   Uuid u{};
   for (int i = 0; i < 16; ++i) u.bytes[i] = static_cast<uint8_t>(i * 17);
   const std::vector<Value> values = {
-      Value(), Value::Bool(true), Value::Bool(false), Value::Long(0),
-      Value::Long(std::numeric_limits<int64_t>::min()), Value::Long(std::numeric_limits<int64_t>::max()),
-      Value::BigInt("-123456789012345678901234567890"), Value::Float(1.5), Value::Double(-0.0),
+      Value(),
+      Value::Bool(true),
+      Value::Bool(false),
+      Value::Long(0),
+      Value::Long(std::numeric_limits<int64_t>::min()),
+      Value::Long(std::numeric_limits<int64_t>::max()),
+      Value::BigInt("-123456789012345678901234567890"),
+      Value::Float(1.5),
+      Value::Double(-0.0),
       Value::Double(std::numeric_limits<double>::quiet_NaN()),
-      Value::Double(std::numeric_limits<double>::infinity()), Value::BigDec("1.50"),
-      Value::BigDec("-1E+3"), Value::Instant(-62135596800000), Value::MakeUuid(u), Value::Char(0x1F600),
-      Value::String(""), Value::String("short"), Value::String(std::string(1000, 'y')),
-      Value::Bytes(std::string("\0\1\2", 3)), Kw("db/ident"), Kw("plain"), Value::Symbol("/"),
-      Value::Symbol("ns/sym"), Value::List({}), Value::Vector({Value::Long(1), Kw("a")}),
+      Value::Double(std::numeric_limits<double>::infinity()),
+      Value::BigDec("1.50"),
+      Value::BigDec("-1E+3"),
+      Value::Instant(-62135596800000),
+      Value::MakeUuid(u),
+      Value::Char(0x1F600),
+      Value::String(""),
+      Value::String("short"),
+      Value::String(std::string(1000, 'y')),
+      Value::Bytes(std::string("\0\1\2", 3)),
+      Kw("db/ident"),
+      Kw("plain"),
+      Value::Symbol("/"),
+      Value::Symbol("ns/sym"),
+      Value::List({}),
+      Value::Vector({Value::Long(1), Kw("a")}),
       Value::Set({Value::Long(3), Value::Long(1)}),
       Value::Map({{Kw("a"), Value::Vector({Value::List({Value::String("deep")})})}})};
   for (const Value& v : values) {
@@ -866,8 +905,9 @@ TEST(Codec, DeepNestingAtTheLimit) {
 
 std::vector<Datom> SortedDatoms(Gen& gen, size_t n) {
   std::vector<Datom> out;
-  const std::vector<const Named*> names = {InternKeyword("person/name"), InternKeyword("person/age"),
-                                           InternKeyword("db/ident"), InternKeyword("x")};
+  const std::vector<const Named*> names = {InternKeyword("person/name"),
+                                           InternKeyword("person/age"), InternKeyword("db/ident"),
+                                           InternKeyword("x")};
   int64_t e = 1;
   for (size_t i = 0; i < n; ++i) {
     if (gen.U(3) == 0) e += 1 + static_cast<int64_t>(gen.U(3));
@@ -976,9 +1016,15 @@ TEST(Codec, DamagedBodiesWithValidChecksumNeverCrash) {
     for (int k = 0; k < edits && body.size() > 4; ++k) {
       const size_t at = 4 + rng() % (body.size() - 4);
       switch (rng() % 3) {
-        case 0: body[at] = static_cast<char>(rng()); break;
-        case 1: body.erase(at, 1 + rng() % 4); break;
-        default: body.insert(at, 1, static_cast<char>(rng())); break;
+        case 0:
+          body[at] = static_cast<char>(rng());
+          break;
+        case 1:
+          body.erase(at, 1 + rng() % 4);
+          break;
+        default:
+          body.insert(at, 1, static_cast<char>(rng()));
+          break;
       }
     }
     std::string fixed = body;
