@@ -28,6 +28,7 @@ cmake -S bindings/java -B "$jni_dir" "${generator[@]}" -DCMAKE_BUILD_TYPE=Releas
       -DDATAHIKE_LIBRARY="$build_dir/libdatahike.so.0" >/dev/null
 cmake --build "$jni_dir" -j "${JOBS:-2}" >/dev/null
 
+rm -rf bindings/java/target/surefire-reports   # counted below: this run's reports only
 mvn -q -B -f bindings/java test -Ddatahike.jni.dir="$jni_dir" \
     -Ddatahike.conformance.dir="$shared_dir/conformance"
 

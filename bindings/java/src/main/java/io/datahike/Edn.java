@@ -49,6 +49,9 @@ public final class Edn {
   }
 
   private static final Object DISCARDED = new Object();
+  private static final java.util.regex.Pattern FLOAT =
+      java.util.regex.Pattern.compile("[+-]?\\d+(\\.\\d*)?([eE][+-]?\\d+)?");
+  private static final java.util.regex.Pattern INTEGER = java.util.regex.Pattern.compile("-?\\d+");
 
   private static final class Reader {
     final String s;
@@ -392,14 +395,14 @@ public final class Edn {
         if (t.endsWith("N")) return new BigInteger(strip(t.substring(0, t.length() - 1)));
         if (t.endsWith("M")) return new BigDecimal(strip(t.substring(0, t.length() - 1)));
         if (t.indexOf('.') >= 0 || t.indexOf('e') >= 0 || t.indexOf('E') >= 0) {
-          if (!t.matches("[+-]?\\d+(\\.\\d*)?([eE][+-]?\\d+)?")) throw new NumberFormatException();
+          if (!FLOAT.matcher(t).matches()) throw new NumberFormatException();
           return Double.parseDouble(t);
         }
-        String d = strip(t);
-        if (!d.matches("-?\\d+")) throw new NumberFormatException();
         try {
-          return Long.parseLong(d);
+          return Long.parseLong(t); // takes a leading + or -, nothing but digits after it
         } catch (NumberFormatException e) {
+          String d = strip(t);
+          if (!INTEGER.matcher(d).matches()) throw e;
           return new BigInteger(d);
         }
       } catch (NumberFormatException e) {
