@@ -44,6 +44,15 @@ def test_transact_report(conn):
     q = "[:find ?n :where [?e :name ?n]]"
     assert ("Dan",) not in d.q(q, r.db_before) and ("Dan",) in d.q(q, r.db_after)
     assert d.q(q, before) == d.q(q, r.db_before)
+    # The report's values are the transaction's own, whatever the connection does next.
+    conn.transact([{"name": "Zed"}])
+    assert ("Zed",) not in d.q(q, r.db_after)
+    assert r.db_after.commit_id() == r.tx_meta[K("db/commitId")]
+    assert r.db_before.commit_id() == before.commit_id()
+    # A copy is a second handle to the same value.
+    copy = r.db_after.copy()
+    r.db_after.release()
+    assert ("Dan",) in d.q(q, copy)
     r2 = d.transact(conn, "[[:db/add -1 :name \"Eve\"]]", {"db/doc": "test"})
     # As in Datahike, the report's tx-meta also carries the new commit's id.
     assert r2.tx_meta == {K("db/doc"): "test", K("db/commitId"): r2.db_after.commit_id()}

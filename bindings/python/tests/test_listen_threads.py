@@ -16,6 +16,13 @@ def test_listen_and_unlisten(conn):
     assert isinstance(r, d.TxReport)
     assert any(x.a == K("name") and x.v == "Dan" for x in r.tx_data)
     assert d.q("[:find ?a . :where [?e :name \"Dan\"] [?e :age ?a]]", seen[0].db_after) == 1
+    # Each report carries its own transaction's values, kept after the callback returned.
+    dan_eve = "[:find ?n :where [?e :name ?n] [(contains? #{\"Dan\" \"Eve\"} ?n)]]"
+    assert d.q(dan_eve, seen[0].db_before) == set()
+    assert d.q(dan_eve, seen[0].db_after) == {("Dan",)}
+    assert d.q(dan_eve, seen[1].db_before) == {("Dan",)}
+    assert d.q(dan_eve, seen[1].db_after) == {("Dan",), ("Eve",)}
+    assert seen[1].db_after.commit_id() == seen[1].tx_meta[K("db/commitId")]
     d.unlisten(conn, key)
     conn.transact([{"name": "Fay"}])
     assert len(seen) == 2

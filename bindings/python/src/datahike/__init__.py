@@ -17,7 +17,7 @@ from __future__ import annotations
 
 from typing import Any, Callable
 
-from . import edn, lowlevel
+from . import _datahike, edn, lowlevel
 from ._version import __version__
 from .api import (Connection, Datom, Db, TxReport, connect, create_database, database_exists,
                   delete_database, empty_db, force_branch, version)
@@ -61,7 +61,7 @@ def q(query: Any, *inputs: Any, **kwargs: Any) -> Any:
     output_format=...) is accepted too."""
     if kwargs or (len(inputs) == 1 and _is_pydatahike_inputs(inputs[0])):
         return lowlevel.q(query, *inputs, **kwargs)
-    return _api.q(query, *inputs)
+    return _datahike.q_values(query, inputs)
 
 
 def _dispatch(name: str, doc: str, method: str = "") -> Callable[..., Any]:

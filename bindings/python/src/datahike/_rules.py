@@ -6,14 +6,17 @@ pydatahike-compatible API (Database, the low-level functions):
     backslash, one made with edn.string() a string whatever it starts with, any other a string;
   - other values print as datahike.edn prints them (numbers, None, bools, lists, sets, uuids,
     datetimes, Keyword/Symbol objects, ...).
+
+The C++ extension's printer implements these rules next to datahike.edn's (PrintRules in
+src/native/edn_values.h).
 """
 
 from __future__ import annotations
 
-import math
 from typing import Any
 
-from .edn import STRING_MARKER, EDNType, Keyword, Symbol, _escape, dumps
+from . import _datahike
+from .edn import STRING_MARKER, Keyword, _escape
 
 
 def key_to_keyword(key: Any) -> str:
@@ -27,39 +30,11 @@ def key_to_keyword(key: Any) -> str:
 
 
 def value_to_edn(v: Any) -> str:
-    if isinstance(v, Keyword):
-        return str(v)
-    if isinstance(v, (EDNType, Symbol)):
-        return v.to_edn()
-    if isinstance(v, str):
-        if v.startswith(STRING_MARKER):
-            return _escape(v[len(STRING_MARKER):])
-        if v.startswith("\\:"):
-            return _escape(v[1:])
-        if v.startswith(":"):
-            return v
-        return _escape(v)
-    if isinstance(v, bool):
-        return "true" if v else "false"
-    if isinstance(v, float) and math.isfinite(v):
-        return str(v)
-    if v is None:
-        return "nil"
-    if isinstance(v, (list, tuple)):
-        return "[" + " ".join(value_to_edn(x) for x in v) + "]"
-    if isinstance(v, (set, frozenset)):
-        return "#{" + " ".join(value_to_edn(x) for x in v) + "}"
-    if isinstance(v, dict):
-        return dict_to_edn(v)
-    return dumps(v)
+    """The EDN text of v by the rules above (printed by the C++ extension)."""
+    return _datahike.dumps(v, True)
 
 
-def dict_to_edn(d: dict) -> str:
-    return "{" + " ".join(f"{key_to_keyword(k)} {value_to_edn(x)}" for k, x in d.items()) + "}"
-
-
-def python_to_edn(data: Any) -> str:
-    return value_to_edn(data)
+dict_to_edn = python_to_edn = value_to_edn
 
 
 def config_edn(config: Any = None, **kwargs: Any) -> str:

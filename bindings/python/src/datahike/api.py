@@ -3,6 +3,8 @@
 Arguments that are data (tx-data, query, pull pattern, entity ids, datom components) are Python
 values printed as EDN by datahike.edn, or a str of raw EDN text. Query inputs (d.q's *inputs) are
 always values: a str there is a string. Results are Python values read from the engine's EDN.
+Printing and reading run in the extension (format _VALUES), which also raises the typed errors
+of datahike.errors.
 """
 
 from __future__ import annotations
@@ -14,8 +16,8 @@ from typing import Any, Callable, Dict, Iterable, List, NamedTuple, Optional, Se
 
 from . import _datahike
 from ._rules import config_edn
-from .edn import Edn, Keyword, dumps, format_inst, loads
-from .errors import ParseError, error_from_native
+from .edn import Edn, Keyword, format_inst
+from .errors import ParseError
 
 __all__ = [
     "Connection", "Db", "TxReport", "Datom", "connect", "create_database", "delete_database",
@@ -23,20 +25,13 @@ __all__ = [
 ]
 
 Config = Union[str, Dict[str, Any], None]
-_EDN, _JSON = 0, 1
-
-
-def _native(fn: Callable, *args: Any) -> Any:
-    """Calls a raw binding, turning its NativeError into the typed DatahikeError."""
-    try:
-        return fn(*args)
-    except _datahike.NativeError as e:
-        raise error_from_native(*e.args) from None
+# Result formats of the extension's calls: the ABI's EDN or JSON text, or Python values.
+_EDN, _JSON, _VALUES = 0, 1, _datahike.VALUES
 
 
 def _text(x: Any) -> str:
     """EDN text for a data argument: a str is raw EDN text, anything else is printed."""
-    s = str.__str__(x) if type(x) in (str, Edn) else dumps(x)
+    s = str.__str__(x) if type(x) in (str, Edn) else _datahike.dumps(x)
     if "\0" in s:
         raise ParseError("EDN text must not contain NUL characters", Keyword("parse/error"))
     return s
@@ -94,8 +89,7 @@ class TxReport(dict):
         return self.get("tx-meta")
 
 
-def _report(text: str, before: Optional["Db"], after: Optional["Db"]) -> TxReport:
-    r = loads(text)
+def _report(r: Dict[Keyword, Any], before: Optional["Db"], after: Optional["Db"]) -> TxReport:
     return TxReport({
         "db-before": before,
         "db-after": after,
@@ -137,18 +131,22 @@ class Db:
     # -- views
     def as_of(self, t: Any) -> "Db":
         """The value as of time point t: a tx id, a datetime or EDN text (#inst "...")."""
-        return Db(_native(self._h.as_of, _time_point(t)))
+        return Db(self._h.as_of(_time_point(t)))
 
     def since(self, t: Any) -> "Db":
-        return Db(_native(self._h.since, _time_point(t)))
+        return Db(self._h.since(_time_point(t)))
 
     def history(self) -> "Db":
-        return Db(_native(self._h.history))
+        return Db(self._h.history())
+
+    def copy(self) -> "Db":
+        """A second handle to the same value, released independently."""
+        return Db(self._h.copy())
 
     def with_(self, tx_data: Any, tx_meta: Any = None) -> TxReport:
         """Datahike's with: tx_data applied to this value; the report's "db-after" is the result."""
         text = _tx_text(tx_data, tx_meta)
-        after, report = _native(self._h.with_, text, _EDN)
+        after, report = self._h.with_(text, _VALUES)
         return _report(report, self, Db(after))
 
     def db_with(self, tx_data: Any) -> "Db":
@@ -159,21 +157,21 @@ class Db:
         return q(query, self, *inputs)
 
     def pull(self, pattern: Any, eid: Any) -> Any:
-        return loads(_native(self._h.pull, _text(pattern), _text(eid), _EDN))
+        return self._h.pull(_text(pattern), _text(eid), _VALUES)
 
     def pull_many(self, pattern: Any, eids: Any) -> List[Any]:
-        return loads(_native(self._h.pull_many, _text(pattern), _text(eids), _EDN))
+        return self._h.pull_many(_text(pattern), _text(eids), _VALUES)
 
     def entity(self, eid: Any) -> Optional[Dict[Keyword, Any]]:
-        return loads(_native(self._h.entity, _text(eid), _EDN))
+        return self._h.entity(_text(eid), _VALUES)
 
     def _datoms(self, which: str, index: Any, components: Sequence[Any]) -> List[Datom]:
         comps = None
         if len(components) == 1 and type(components[0]) is str and components[0][:1] == "[":
             comps = components[0]  # raw EDN vector
         elif components:
-            comps = dumps(list(components))
-        return _datoms(loads(_native(self._h.datoms, which, _index(index), comps, _EDN)))
+            comps = _datahike.dumps(list(components))
+        return _datoms(self._h.datoms(which, _index(index), comps, _VALUES))
 
     def datoms(self, index: Any, *components: Any) -> List[Datom]:
         """Datoms of index (:eavt, :aevt, :avet or "eavt"...) matching the leading components."""
@@ -187,27 +185,27 @@ class Db:
 
     def index_range(self, attr: Any, start: Any = None, end: Any = None) -> List[Datom]:
         a = _index(attr)
-        s = None if start is None else dumps(start)
-        e = None if end is None else dumps(end)
-        return _datoms(loads(_native(self._h.index_range, a, s, e, _EDN)))
+        s = None if start is None else _datahike.dumps(start)
+        e = None if end is None else _datahike.dumps(end)
+        return _datoms(self._h.index_range(a, s, e, _VALUES))
 
     def schema(self) -> Dict[Keyword, Any]:
-        return loads(_native(self._h.schema, _EDN))
+        return self._h.schema(_VALUES)
 
     def reverse_schema(self) -> Dict[Keyword, Any]:
-        return loads(_native(self._h.reverse_schema, _EDN))
+        return self._h.reverse_schema(_VALUES)
 
     def metrics(self) -> Dict[Keyword, Any]:
-        return loads(_native(self._h.metrics, _EDN))
+        return self._h.metrics(_VALUES)
 
     def commit_id(self) -> Optional[_uuid.UUID]:
         """The commit id of this value, or None when it is not a commit (a view, a with_ result,
         an empty_db value)."""
-        return loads(_native(self._h.commit_id, _EDN))
+        return self._h.commit_id(_VALUES)
 
     def parent_commit_ids(self) -> Optional[frozenset]:
         """The parent commit ids of this value's commit (two or more for a merge), or None."""
-        ids = loads(_native(self._h.parent_commit_ids, _EDN))
+        ids = self._h.parent_commit_ids(_VALUES)
         return None if ids is None else frozenset(ids)
 
 
@@ -254,7 +252,7 @@ def parents_edn(parents: Any) -> str:
 def force_branch(db: Db, branch: Any, parents: Any) -> None:
     """Datahike's force-branch!: points branch (created if needed) at a new commit of db (a
     current value, e.g. a with_ result), with parents (branch names and commit ids)."""
-    _native(db._h.force_branch, branch_edn(branch), parents_edn(parents))
+    db._h.force_branch(branch_edn(branch), parents_edn(parents))
 
 
 def _index(x: Any) -> str:
@@ -269,7 +267,7 @@ def _tx_text(tx_data: Any, tx_meta: Any) -> str:
     if tx_meta is None:
         return _text(tx_data)
     data = Edn(_text(tx_data))
-    return dumps({Keyword("tx-data"): data, Keyword("tx-meta"): tx_meta})
+    return _datahike.dumps({Keyword("tx-data"): data, Keyword("tx-meta"): tx_meta})
 
 
 class Connection:
@@ -278,7 +276,7 @@ class Connection:
 
     def __init__(self, config: Config = None, **kwargs: Any):
         self._config = config_edn(config, **kwargs)
-        self._h = _native(_datahike.Conn.connect, self._config)
+        self._h = _datahike.Conn.connect(self._config)
         self._listeners: Dict[int, Callable] = {}
         self._lock = threading.Lock()
 
@@ -308,74 +306,67 @@ class Connection:
 
     def db(self) -> Db:
         """The latest database value."""
-        return Db(_native(self._h.db))
+        return Db(self._h.db())
 
     def transact(self, tx_data: Any, tx_meta: Any = None) -> TxReport:
         """Transacts tx_data (a list of entity maps and [:db/add ...] forms, or EDN text) and
-        returns the report. "db-before"/"db-after" are the connection's values read just before
-        and after the call (the ABI returns only their basis)."""
-        text = _tx_text(tx_data, tx_meta)
-        before = self.db()
-        report = _native(self._h.transact, text, _EDN, True)
-        return _report(report, before, self.db())
+        returns the report. "db-before" and "db-after" are the database values just before and
+        after the transaction."""
+        report, before, after = self._h.transact_dbs(_tx_text(tx_data, tx_meta), _VALUES)
+        return _report(report, Db(before), Db(after))
 
     def listen(self, callback: Callable[[TxReport], Any]) -> int:
         """Calls callback(report) after every later transaction on the database (on the
-        transacting thread); returns a key for unlisten. The report's "db-after" is the
-        connection's value at the callback, "db-before" is None. The callback must not transact
-        on the same database."""
+        transacting thread); returns a key for unlisten. The report's "db-before" and "db-after"
+        are the transaction's values. The callback must not transact on the same database."""
 
-        def on_report(text: str) -> None:
-            try:
-                after = Db(self._h.db())
-            except _datahike.NativeError:
-                after = None
-            callback(_report(text, None, after))
+        def on_report(report: Dict[Keyword, Any], before: Any, after: Any) -> None:
+            callback(_report(report, Db(before), Db(after)))
 
-        key = _native(self._h.listen, on_report, _EDN)
+        key = self._h.listen(on_report, _VALUES, True)
         self._listeners[key] = callback
         return key
 
     def unlisten(self, key: int) -> None:
-        _native(self._h.unlisten, int(key))
+        self._h.unlisten(int(key))
         self._listeners.pop(key, None)
 
     # ---- branches and commits (Datahike's datahike.versioning)
 
     def branches(self) -> frozenset:
         """The database's branch names, Keywords (:db among them)."""
-        return frozenset(loads(_native(self._h.branches, _EDN)))
+        return frozenset(self._h.branches(_VALUES))
 
     def create_branch(self, from_: Any, new_branch: Any) -> None:
         """Datahike's branch!: a new branch whose head is from_, a branch name or a commit id
         (uuid.UUID or its text). ConflictError when new_branch exists."""
-        _native(self._h.branch, ref_edn(from_), branch_edn(new_branch))
+        self._h.branch(ref_edn(from_), branch_edn(new_branch))
 
     def delete_branch(self, branch: Any) -> None:
         """Datahike's delete-branch! (not :db); its commits stay readable by id."""
-        _native(self._h.delete_branch, branch_edn(branch))
+        self._h.delete_branch(branch_edn(branch))
 
     def merge(self, parents: Any, tx_data: Any, tx_meta: Any = None) -> TxReport:
         """Datahike's merge!: transacts tx_data on this branch as one commit whose parents are
         the branch's head and parents (branch names and commit ids)."""
         text = _tx_text(tx_data, tx_meta)
         before = self.db()
-        report = _native(self._h.merge, parents_edn(parents), text, _EDN, True)
+        report = self._h.merge(parents_edn(parents), text, _VALUES, True)
         return _report(report, before, self.db())
 
     def branch_as_db(self, branch: Any) -> Db:
         """The head of a branch as a read-only value."""
-        return Db(_native(self._h.branch_db, branch_edn(branch)))
+        return Db(self._h.branch_db(branch_edn(branch)))
 
     def commit_as_db(self, commit: Any) -> Db:
         """Any commit, by id, as a read-only value."""
-        return Db(_native(self._h.commit_db, commit_edn(commit)))
+        return Db(self._h.commit_db(commit_edn(commit)))
 
     def branch_history(self, branch: Any = None) -> List[_uuid.UUID]:
         """The commit ids reachable from a branch's head (this connection's branch by default),
         the head first."""
         name = self.branch if branch is None else branch
-        return loads(_native(self._h.branch_history, branch_edn(name), _EDN))
+        return self._h.branch_history(branch_edn(name), _VALUES)
 
     @property
     def branch(self) -> Keyword:
@@ -383,7 +374,7 @@ class Connection:
         return getattr(self, "_branch", None) or self._read_branch()
 
     def _read_branch(self) -> Keyword:
-        cfg = loads(self._config) if self._config.strip() else {}
+        cfg = _datahike.loads(self._config) if self._config.strip() else {}
         b = cfg.get(Keyword("branch")) if isinstance(cfg, dict) else None
         self._branch = b if isinstance(b, Keyword) else Keyword("db")
         return self._branch
@@ -398,24 +389,24 @@ def connect(config: Config = None, **kwargs: Any) -> Connection:
 def create_database(config: Config = None, **kwargs: Any) -> None:
     """Creates the database (ConflictError when it exists)."""
     kwargs.pop("output_format", None)
-    _native(_datahike.create_database, config_edn(config, **kwargs))
+    _datahike.create_database(config_edn(config, **kwargs))
 
 
 def delete_database(config: Config = None, **kwargs: Any) -> None:
     kwargs.pop("output_format", None)
-    _native(_datahike.delete_database, config_edn(config, **kwargs))
+    _datahike.delete_database(config_edn(config, **kwargs))
 
 
 def database_exists(config: Config = None, **kwargs: Any) -> bool:
     kwargs.pop("output_format", None)
-    return _native(_datahike.database_exists, config_edn(config, **kwargs))
+    return _datahike.database_exists(config_edn(config, **kwargs))
 
 
 def empty_db(schema: Any = None, config: Config = None) -> Db:
     """A database value with no storage (Datahike's empty-db): schema a DataScript-style map."""
     s = None if schema is None else _text(schema)
     c = None if config is None else config_edn(config)
-    return Db(_native(_datahike.empty_db, s, c))
+    return Db(_datahike.empty_db(s, c))
 
 
 def version() -> str:
@@ -427,7 +418,7 @@ def q(query: Any, *inputs: Any) -> Any:
     """Runs a Datalog query. Db arguments bind, in order, to the query's $ sources; every other
     argument binds to the next remaining :in position (scalars, tuples, collections, relations,
     rule sets, collections of tuples as $ sources)."""
-    dbs = [x._h for x in inputs if isinstance(x, Db)]
-    rest = [x for x in inputs if not isinstance(x, Db)]
-    args = dumps(rest) if rest else None
-    return loads(_native(_datahike.q, _text(query), dbs, args, _EDN))
+    return _datahike.q_values(query, inputs)
+
+
+_datahike.set_types({"Db": Db})

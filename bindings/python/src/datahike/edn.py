@@ -21,6 +21,9 @@ Mapping (reader -> Python, and what the printer accepts):
 The printer writes dict keys that are plain str as keywords ({"name": 1} -> {:name 1}); a key made
 with string("k") stays a string. Everything else prints as the type above says.
 
+Reading and printing run in the C++ extension (src/native/edn_values.cc), which every call of
+the package uses to convert its arguments and results; this module defines the types.
+
 The module is also pydatahike's `edn` helper module: keyword(), symbol(), uuid(), inst(), string()
 and the constants of `kw`.
 """
@@ -28,12 +31,13 @@ and the constants of `kw`.
 from __future__ import annotations
 
 import datetime as _dt
-import math
 import re
 import uuid as _uuid
 from decimal import Decimal
 from fractions import Fraction
-from typing import Any, Iterable, Optional
+from typing import Any, Optional
+
+from . import _datahike
 
 __all__ = [
     "Keyword", "Symbol", "Char", "BigInt", "List", "FrozenList", "Tagged", "FrozenDict", "Edn", "EDNType",
@@ -219,36 +223,34 @@ class Edn(str):
 # ---- pydatahike's helper types and functions -------------------------------------------------
 
 
-class UUID(EDNType):
+class _TaggedString(EDNType):
+    """A value written as #<tag> "<value>"; value may be given with or without the tag."""
+
+    tag = ""
+
+    def __init__(self, value: str):
+        value = str(value)
+        if value.startswith("#" + self.tag):
+            value = value[1 + len(self.tag):].strip().strip('"')
+        self.value = value
+
+    def to_edn(self) -> str:
+        return f'#{self.tag} "{self.value}"'
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}({self.value!r})"
+
+
+class UUID(_TaggedString):
     """pydatahike's explicit #uuid value (the printer also takes uuid.UUID)."""
 
-    def __init__(self, value: str):
-        value = str(value)
-        if value.startswith("#uuid"):
-            value = value[5:].strip().strip('"')
-        self.value = value
-
-    def to_edn(self) -> str:
-        return f'#uuid "{self.value}"'
-
-    def __repr__(self) -> str:
-        return f"UUID({self.value!r})"
+    tag = "uuid"
 
 
-class Inst(EDNType):
+class Inst(_TaggedString):
     """pydatahike's explicit #inst value (the printer also takes datetime)."""
 
-    def __init__(self, value: str):
-        value = str(value)
-        if value.startswith("#inst"):
-            value = value[5:].strip().strip('"')
-        self.value = value
-
-    def to_edn(self) -> str:
-        return f'#inst "{self.value}"'
-
-    def __repr__(self) -> str:
-        return f"Inst({self.value!r})"
+    tag = "inst"
 
 
 def keyword(name: str, namespace: Optional[str] = None) -> Keyword:
@@ -317,17 +319,10 @@ class Keywords:
 kw = Keywords()
 
 
-# ---- reader ----------------------------------------------------------------------------------
+# ---- reading and printing: the C++ extension (src/native/edn_values.cc) does both ----------------
 
-_WS = " \t\n\r,\f\v"
-_DELIMS = set(_WS) | set("()[]{}\";")
-_INT_RE = re.compile(r"[+-]?\d+N?\Z")
-_FLOAT_RE = re.compile(r"[+-]?\d+(\.\d*)?([eE][+-]?\d+)?M?\Z")
-_RATIO_RE = re.compile(r"[+-]?\d+/\d+\Z")
 _CHAR_NAMES = {"newline": "\n", "space": " ", "tab": "\t", "return": "\r",
                "backspace": "\b", "formfeed": "\f"}
-_STR_ESCAPES = {'"': '"', "\\": "\\", "n": "\n", "t": "\t", "r": "\r", "b": "\b", "f": "\f",
-                "/": "/"}
 
 
 def _freeze(v: Any) -> Any:
@@ -346,6 +341,7 @@ def _freeze(v: Any) -> Any:
 
 
 def _parse_inst(s: str) -> _dt.datetime:
+    """#inst text in any form EDN allows (the reader builds the engine's own UTC form itself)."""
     m = re.fullmatch(
         r"(\d{4})(?:-(\d\d)(?:-(\d\d)(?:[T ](\d\d)(?::(\d\d)(?::(\d\d)(?:\.(\d+))?)?)?)?)?)?"
         r"(Z|[+-]\d\d:?\d\d)?", s.strip())
@@ -363,256 +359,8 @@ def _parse_inst(s: str) -> _dt.datetime:
     return t.astimezone(_dt.timezone.utc)
 
 
-class _Reader:
-    __slots__ = ("s", "i", "n")
-
-    def __init__(self, s: str):
-        self.s = s
-        self.i = 0
-        self.n = len(s)
-
-    def error(self, msg: str) -> EdnError:
-        return EdnError(f"{msg} at offset {self.i}")
-
-    def skip(self) -> None:
-        s, n = self.s, self.n
-        while self.i < n:
-            c = s[self.i]
-            if c in _WS:
-                self.i += 1
-            elif c == ";":
-                j = s.find("\n", self.i)
-                self.i = n if j < 0 else j + 1
-            elif c == "#" and self.i + 1 < n and s[self.i + 1] == "_":
-                self.i += 2
-                self.read()
-            else:
-                return
-
-    def token(self) -> str:
-        s, n, j = self.s, self.n, self.i
-        while j < n and s[j] not in _DELIMS:
-            j += 1
-        tok = s[self.i:j]
-        self.i = j
-        return tok
-
-    def seq(self, close: str) -> list:
-        out = []
-        while True:
-            self.skip()
-            if self.i >= self.n:
-                raise self.error(f"unterminated collection, expected {close!r}")
-            if self.s[self.i] == close:
-                self.i += 1
-                return out
-            out.append(self.read())
-
-    def read(self) -> Any:
-        self.skip()
-        if self.i >= self.n:
-            raise self.error("unexpected end of input")
-        s = self.s
-        c = s[self.i]
-        if c == "[":
-            self.i += 1
-            return self.seq("]")
-        if c == "(":
-            self.i += 1
-            return List(self.seq(")"))
-        if c == "{":
-            self.i += 1
-            items = self.seq("}")
-            if len(items) % 2:
-                raise self.error("a map needs an even number of forms")
-            out = {}
-            for k in range(0, len(items), 2):
-                key = _freeze(items[k])
-                if key in out:
-                    raise self.error(f"duplicate map key {key!r}")
-                out[key] = items[k + 1]
-            return out
-        if c == '"':
-            return self.string()
-        if c == "#":
-            return self.dispatch()
-        if c == "\\":
-            return self.char()
-        if c in ")]}":
-            raise self.error(f"unexpected {c!r}")
-        tok = self.token()
-        if not tok:
-            raise self.error(f"unexpected {c!r}")
-        return self.atom(tok)
-
-    def string(self) -> str:
-        s, n = self.s, self.n
-        j = self.i + 1
-        parts = []
-        start = j
-        while True:
-            if j >= n:
-                raise self.error("unterminated string")
-            c = s[j]
-            if c == '"':
-                parts.append(s[start:j])
-                self.i = j + 1
-                return "".join(parts)
-            if c == "\\":
-                parts.append(s[start:j])
-                if j + 1 >= n:
-                    raise self.error("unterminated string")
-                e = s[j + 1]
-                if e == "u":
-                    hexs = s[j + 2:j + 6]
-                    if not re.fullmatch(r"[0-9a-fA-F]{4}", hexs):
-                        raise self.error("invalid \\u escape")
-                    code = int(hexs, 16)
-                    j += 6
-                    # A surrogate pair written as two escapes.
-                    if 0xD800 <= code < 0xDC00 and s[j:j + 2] == "\\u":
-                        low = s[j + 2:j + 6]
-                        if re.fullmatch(r"[0-9a-fA-F]{4}", low) and 0xDC00 <= int(low, 16) < 0xE000:
-                            code = 0x10000 + ((code - 0xD800) << 10) + (int(low, 16) - 0xDC00)
-                            j += 6
-                    parts.append(chr(code))
-                elif e in _STR_ESCAPES:
-                    parts.append(_STR_ESCAPES[e])
-                    j += 2
-                else:
-                    raise self.error(f"invalid escape \\{e}")
-                start = j
-            else:
-                j += 1
-
-    def char(self) -> Char:
-        self.i += 1
-        if self.i >= self.n:
-            raise self.error("unterminated character")
-        j = self.i + 1
-        while j < self.n and self.s[j] not in _DELIMS:
-            j += 1
-        tok = self.s[self.i:j]
-        self.i = j
-        if len(tok) == 1:
-            return Char(tok)
-        if tok in _CHAR_NAMES:
-            return Char(_CHAR_NAMES[tok])
-        if tok.startswith("u") and re.fullmatch(r"u[0-9a-fA-F]{4}", tok):
-            return Char(chr(int(tok[1:], 16)))
-        raise self.error(f"invalid character \\{tok}")
-
-    def dispatch(self) -> Any:
-        s = self.s
-        nxt = s[self.i + 1] if self.i + 1 < self.n else ""
-        if nxt == "{":
-            self.i += 2
-            out = set()
-            for x in self.seq("}"):
-                fx = _freeze(x)
-                if fx in out:
-                    raise self.error(f"duplicate set element {fx!r}")
-                out.add(fx)
-            return out
-        if nxt == "#":
-            self.i += 2
-            tok = self.token()
-            if tok == "Inf":
-                return math.inf
-            if tok == "-Inf":
-                return -math.inf
-            if tok == "NaN":
-                return math.nan
-            raise self.error(f"unknown symbolic value ##{tok}")
-        self.i += 1
-        tag = self.token()
-        if not tag or not (tag[0].isalpha()):
-            raise self.error("invalid dispatch #" + tag)
-        value = self.read()
-        if tag == "inst":
-            if not isinstance(value, str):
-                raise self.error("#inst needs a string")
-            return _parse_inst(value)
-        if tag == "uuid":
-            if not isinstance(value, str):
-                raise self.error("#uuid needs a string")
-            try:
-                return _uuid.UUID(value)
-            except ValueError:
-                raise self.error(f"invalid #uuid {value!r}") from None
-        return Tagged(tag, value)
-
-    def atom(self, tok: str) -> Any:
-        c = tok[0]
-        if c.isdigit() or (c in "+-" and len(tok) > 1 and tok[1].isdigit()):
-            if _INT_RE.match(tok):
-                return BigInt(int(tok[:-1])) if tok.endswith("N") else int(tok)
-            if _FLOAT_RE.match(tok):
-                return Decimal(tok[:-1]) if tok.endswith("M") else float(tok)
-            if _RATIO_RE.match(tok):
-                num, den = tok.split("/")
-                if int(den) == 0:
-                    raise self.error("ratio with zero denominator")
-                return Fraction(int(num), int(den))
-            raise self.error(f"invalid number {tok!r}")
-        if c == ":":
-            if len(tok) < 2 or tok[1] == ":" or tok.endswith("/"):
-                raise self.error(f"invalid keyword {tok!r}")
-            return Keyword(tok)
-        if tok == "nil":
-            return None
-        if tok == "true":
-            return True
-        if tok == "false":
-            return False
-        if tok.endswith("/") and tok != "/":
-            raise self.error(f"invalid symbol {tok!r}")
-        return Symbol(tok)
-
-
-def loads(text: str) -> Any:
-    """Reads one EDN value from text (comments, #_ and whitespace around it allowed)."""
-    if isinstance(text, (bytes, bytearray)):
-        text = text.decode("utf-8")
-    if not isinstance(text, str):
-        raise TypeError(f"EDN text must be str, not {type(text).__name__}")
-    if len(text) < 19 and text.isascii() and text.isdigit():  # the common small result: an entity id, a count
-        return int(text)
-    r = _Reader(text)
-    v = r.read()
-    r.skip()
-    if r.i != r.n:
-        raise r.error("trailing text after the value")
-    return v
-
-
-def loads_all(text: str) -> list:
-    """Reads every EDN value of text."""
-    r = _Reader(text)
-    out = []
-    while True:
-        r.skip()
-        if r.i >= r.n:
-            return out
-        out.append(r.read())
-
-
-# ---- printer ---------------------------------------------------------------------------------
-
-_INT64_MIN, _INT64_MAX = -(1 << 63), (1 << 63) - 1
-_ESCAPE_RE = re.compile(r'[\\"\x00-\x1f\x7f]')
-_ESCAPE_MAP = {"\\": "\\\\", '"': '\\"', "\n": "\\n", "\t": "\\t", "\r": "\\r", "\b": "\\b",
-               "\f": "\\f"}
-
-
-def _escape(s: str) -> str:
-    if s.isprintable() and '"' not in s and "\\" not in s:
-        return '"' + s + '"'
-    return '"' + _ESCAPE_RE.sub(lambda m: _ESCAPE_MAP.get(m.group(), "\\u%04x" % ord(m.group())),
-                                s) + '"'
-
-
 def _char(c: str) -> str:
+    """The EDN text of a character: \\newline, \\a, \\u0001."""
     for name, ch in _CHAR_NAMES.items():
         if c == ch:
             return "\\" + name
@@ -631,110 +379,26 @@ def format_inst(t: Any) -> str:
     return '#inst "%s.%03dZ"' % (t.strftime("%Y-%m-%dT%H:%M:%S"), t.microsecond // 1000)
 
 
-def _key(k: Any, out: list) -> None:
-    if type(k) is str:
-        if k.startswith(STRING_MARKER):
-            out.append(_escape(k[len(STRING_MARKER):]))
-        else:
-            out.append(":" + k[1:] if k.startswith(":") else ":" + k)
-    else:
-        _print(k, out)
-
-
-def _print(v: Any, out: list) -> None:
-    t = type(v)
-    if v is None:
-        out.append("nil")
-    elif t is bool:
-        out.append("true" if v else "false")
-    elif t is Keyword:
-        out.append(str.__str__(v))
-    elif t is str:
-        out.append(_escape(v))
-    elif t is int:
-        out.append(str(v) if _INT64_MIN <= v <= _INT64_MAX else f"{v}N")
-    elif t is float:
-        if math.isnan(v):
-            out.append("##NaN")
-        elif math.isinf(v):
-            out.append("##Inf" if v > 0 else "##-Inf")
-        else:
-            out.append(repr(v))
-    elif t is list or t is tuple:
-        out.append("[")
-        for i, x in enumerate(v):
-            if i:
-                out.append(" ")
-            _print(x, out)
-        out.append("]")
-    elif isinstance(v, (List, FrozenList)):
-        out.append("(")
-        for i, x in enumerate(v):
-            if i:
-                out.append(" ")
-            _print(x, out)
-        out.append(")")
-    elif isinstance(v, dict):
-        out.append("{")
-        first = True
-        for k, x in v.items():
-            if not first:
-                out.append(" ")
-            first = False
-            _key(k, out)
-            out.append(" ")
-            _print(x, out)
-        out.append("}")
-    elif isinstance(v, (set, frozenset)):
-        out.append("#{")
-        for i, x in enumerate(v):
-            if i:
-                out.append(" ")
-            _print(x, out)
-        out.append("}")
-    elif isinstance(v, Symbol):
-        out.append(v.value)
-    elif isinstance(v, Edn):
-        out.append(str.__str__(v))
-    elif isinstance(v, Keyword):
-        out.append(str.__str__(v))
-    elif isinstance(v, Char):
-        out.append(_char(str.__str__(v)))
-    elif isinstance(v, bool):
-        out.append("true" if v else "false")
-    elif isinstance(v, BigInt):
-        out.append(f"{int(v)}N")
-    elif isinstance(v, int):
-        _print(int(v), out)
-    elif isinstance(v, float):
-        _print(float(v), out)
-    elif isinstance(v, Decimal):
-        if not v.is_finite():
-            raise EdnError(f"no EDN form for the decimal {v}")
-        out.append(f"{v}M")
-    elif isinstance(v, Fraction):
-        out.append(f"{v.numerator}/{v.denominator}" if v.denominator != 1 else str(v.numerator))
-    elif isinstance(v, str):
-        out.append(_escape(str.__str__(v)))
-    elif isinstance(v, _uuid.UUID):
-        out.append(f'#uuid "{v}"')
-    elif isinstance(v, (_dt.datetime, _dt.date)):
-        out.append(format_inst(v))
-    elif isinstance(v, Tagged):
-        out.append("#" + v.tag + " ")
-        _print(v.value, out)
-    elif isinstance(v, EDNType):
-        out.append(v.to_edn())
-    elif isinstance(v, (list, tuple)):
-        _print(list(v), out)
-    elif hasattr(v, "__edn__"):
-        out.append(v.__edn__())
-    else:
-        raise TypeError(f"no EDN form for a value of type {type(v).__name__}: {v!r}")
+def loads(text: Any) -> Any:
+    """Reads one EDN value from text (str, bytes or bytearray; comments, #_ and whitespace around
+    it allowed). EdnError when the text is malformed."""
+    return _datahike.loads(text)
 
 
 def dumps(v: Any) -> str:
     """EDN text of a Python value (see the module's mapping). TypeError for a value with none."""
-    out: list = []
-    _print(v, out)
-    return "".join(out)
+    return _datahike.dumps(v)
+
+
+def _escape(s: str) -> str:
+    """The EDN string literal of s."""
+    return _datahike.dumps(str.__str__(s))
+
+
+_datahike.set_types({
+    "Keyword": Keyword, "Symbol": Symbol, "Char": Char, "BigInt": BigInt, "List": List,
+    "FrozenList": FrozenList, "Tagged": Tagged, "FrozenDict": FrozenDict, "Edn": Edn,
+    "EDNType": EDNType, "EdnError": EdnError, "Decimal": Decimal, "Fraction": Fraction,
+    "uuid.UUID": _uuid.UUID, "format_inst": format_inst, "parse_inst": _parse_inst,
+    "char_text": _char, "STRING_MARKER": STRING_MARKER,
+})

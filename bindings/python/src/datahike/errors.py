@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from typing import Any, Dict, Optional, Type
 
+from . import _datahike
 from .edn import EdnError, Keyword, loads
 
 __all__ = [
@@ -101,17 +102,15 @@ class UnsupportedError(DatahikeError, NotImplementedError):
     kind = Keyword("unsupported")
 
 
+# The class of each error kind: every subclass above.
 ERROR_CLASSES: Dict[str, Type[DatahikeError]] = {
-    str(c.kind): c
-    for c in (ParseError, SchemaError, TransactionError, QueryError, NotFoundError, StorageError,
-              ConflictError, MisuseError, InternalError, UnsupportedError)
+    str(c.kind): c for c in DatahikeError.__subclasses__()
 }
 
 
 def error_from_native(status: int, text: str) -> DatahikeError:
-    """The exception for a failed ABI call: its status code and EDN error map."""
-    from . import _datahike
-
+    """The exception for a failed ABI call: its status code and EDN error map. The extension
+    raises what this returns (registered below)."""
     kind = Keyword(_datahike.status_name(status))
     message, data = text, None
     try:
@@ -124,3 +123,6 @@ def error_from_native(status: int, text: str) -> DatahikeError:
         pass
     cls = ERROR_CLASSES.get(str(kind), DatahikeError)
     return cls(str(message), kind, data)
+
+
+_datahike.set_types({"error_from_native": error_from_native})

@@ -23,7 +23,7 @@ from typing import Any, Callable, Dict, List, Optional, Sequence, Tuple
 
 from . import _datahike
 from ._rules import config_edn, value_to_edn
-from .api import _JSON, _EDN, _native, branch_edn, commit_edn, parents_edn, ref_edn
+from .api import _EDN, _JSON, _VALUES, branch_edn, commit_edn, parents_edn, ref_edn
 from .edn import FrozenDict, Keyword, Symbol, format_inst, loads
 from .errors import MisuseError, UnsupportedError
 
@@ -61,7 +61,7 @@ def _out(fmt: str, call: Callable[[int], str]) -> Any:
     if fmt == "json":
         return _json.loads(call(_JSON))
     if fmt == "cbor":
-        return plain(loads(call(_EDN)))
+        return plain(call(_VALUES))
     raise ValueError(f"Unknown output format: {fmt!r}. Expected one of: 'json', 'edn', 'cbor'")
 
 
@@ -72,19 +72,19 @@ def _ms_inst(ms: str) -> str:
 
 def _view(conn_handle: Any, input_format: str) -> Any:
     """The raw db handle an input format names, from an open raw connection."""
-    db = _native(conn_handle.db)
+    db = conn_handle.db()
     if input_format == "db":
         return db
     if input_format == "history":
-        return _native(db.history)
+        return db.history()
     if input_format.startswith("asof:"):
-        return _native(db.as_of, _ms_inst(input_format[5:]))
+        return db.as_of(_ms_inst(input_format[5:]))
     if input_format.startswith("since:"):
-        return _native(db.since, _ms_inst(input_format[6:]))
+        return db.since(_ms_inst(input_format[6:]))
     if input_format.startswith("branch:"):
-        return _native(conn_handle.branch_db, branch_edn(input_format[7:]))
+        return conn_handle.branch_db(branch_edn(input_format[7:]))
     if input_format.startswith("commit:"):
-        return _native(conn_handle.commit_db, commit_edn(input_format[7:]))
+        return conn_handle.commit_db(commit_edn(input_format[7:]))
     raise MisuseError(f"unknown input format {input_format!r}")
 
 
@@ -98,7 +98,7 @@ def is_input_format(fmt: Any) -> bool:
 
 
 def _connect(config: str) -> Any:
-    return _native(_datahike.Conn.connect, config_edn(config))
+    return _datahike.Conn.connect(config_edn(config))
 
 
 def _on_db(config: str, input_format: str, fn: Callable[[Any], Any]) -> Any:
@@ -110,15 +110,15 @@ def _on_db(config: str, input_format: str, fn: Callable[[Any], Any]) -> Any:
 
 
 def database_exists(config: Any, output_format: str = "cbor") -> bool:
-    return _native(_datahike.database_exists, config_edn(config))
+    return _datahike.database_exists(config_edn(config))
 
 
 def create_database(config: Any, output_format: str = "cbor") -> None:
-    _native(_datahike.create_database, config_edn(config))
+    _datahike.create_database(config_edn(config))
 
 
 def delete_database(config: Any, output_format: str = "cbor") -> None:
-    _native(_datahike.delete_database, config_edn(config))
+    _datahike.delete_database(config_edn(config))
 
 
 def _input_value(fmt: str, value: Any) -> str:
@@ -143,7 +143,7 @@ def q(query: str, inputs: Sequence[Tuple[str, Any]], output_format: str = "cbor"
                 raise MisuseError(f"unknown input format {fmt!r}")
         arg_text = "[" + " ".join(args) + "]" if args else None
         return _out(output_format,
-                    lambda f: _native(_datahike.q, query, dbs, arg_text, f))
+                    lambda f: _datahike.q(query, dbs, arg_text, f))
     finally:
         for c in conns:
             c.release()
@@ -153,12 +153,7 @@ def transact(config: str, tx_data: str, input_format: str = "json",
              output_format: str = "cbor") -> Any:
     """Transacts tx_data (JSON or EDN text) and returns the report (db-before/db-after as their
     basis, {:max-tx .. :max-eid ..})."""
-    if not isinstance(tx_data, str):
-        tx_data = value_to_edn(tx_data)
-        input_format = "edn"
-    if input_format not in ("json", "edn"):
-        raise ValueError(f"Unknown input format: {input_format!r}. Expected 'json' or 'edn'")
-    fmt_in = _JSON if input_format == "json" else _EDN
+    tx_data, fmt_in = _tx_input(tx_data, input_format)
     conn = _connect(config)
     try:
         return _out(output_format, lambda f: _transact(conn, tx_data, fmt_in, f))
@@ -166,26 +161,43 @@ def transact(config: str, tx_data: str, input_format: str = "json",
         conn.release()
 
 
-def _transact(conn: Any, tx: str, fmt_in: int, fmt_out: int) -> str:
-    if fmt_in == fmt_out:
-        return _native(conn.transact, tx, fmt_in, True)
+def _tx_input(tx_data: Any, input_format: str) -> Tuple[str, int]:
+    """tx-data as text and its ABI format: JSON or EDN text as input_format says, or Python data
+    (printed as EDN by pydatahike's rules)."""
+    if not isinstance(tx_data, str):
+        return value_to_edn(tx_data), _EDN
+    if input_format not in ("json", "edn"):
+        raise ValueError(f"Unknown input format: {input_format!r}. Expected 'json' or 'edn'")
+    return tx_data, _JSON if input_format == "json" else _EDN
+
+
+def _transact(conn: Any, tx: str, fmt_in: int, fmt_out: int) -> Any:
+    """The report of transacting tx (text in fmt_in) in fmt_out."""
+    if fmt_in == fmt_out or (fmt_in == _EDN and fmt_out == _VALUES):
+        return conn.transact(tx, fmt_out, True)
     # The report comes in the input's format; read it back in the wanted one.
-    text = _native(conn.transact, tx, fmt_in, True)
+    text = conn.transact(tx, fmt_in, True)
     if fmt_out == _JSON:
         return _json.dumps(plain(loads(text)), default=str)
-    return value_to_edn(_json.loads(text))
+    edn_text = value_to_edn(_json.loads(text))
+    return loads(edn_text) if fmt_out == _VALUES else edn_text
 
 
 def _eid(eid: Any) -> str:
+    """An EDN argument: a str is EDN text already, anything else is printed."""
     return eid if isinstance(eid, str) else value_to_edn(eid)
+
+
+def _opt_edn(x: Any) -> Optional[str]:
+    return None if x is None else _eid(x)
 
 
 def _by_eid(method: Callable, lead: Tuple[Any, ...], eid: Any, fmt: int) -> str:
     """Calls method(*lead, eid, fmt): eid in fmt when it is an entity id, otherwise in EDN with
     the result mapped to JSON here (eids are EDN in pydatahike, the ABI takes them in fmt)."""
-    if fmt == _EDN or (isinstance(eid, int) and not isinstance(eid, bool)):
-        return _native(method, *lead, _eid(eid), fmt)
-    return _json.dumps(_json_plain(loads(_native(method, *lead, _eid(eid), _EDN))), default=str)
+    if fmt != _JSON or (isinstance(eid, int) and not isinstance(eid, bool)):
+        return method(*lead, _eid(eid), fmt)
+    return _json.dumps(_json_plain(method(*lead, _eid(eid), _VALUES)), default=str)
 
 
 def pull(config: str, selector: str, eid: Any, input_format: str = "db",
@@ -216,18 +228,21 @@ def entity(config: str, eid: Any, input_format: str = "db", output_format: str =
         output_format, lambda f: _by_eid(db.entity, (), eid, f)))
 
 
-def datoms(config: str, index: str, components: Any = None, input_format: str = "db",
-           output_format: str = "cbor") -> Any:
+def _datoms(which: str, config: str, index: str, components: Any, input_format: str,
+            output_format: str) -> Any:
     comps = None if components is None else _components(components)
     return _on_db(config, input_format, lambda db: _out(
-        output_format, lambda f: _native(db.datoms, "datoms", _kw_text(index), comps, f)))
+        output_format, lambda f: db.datoms(which, _kw_text(index), comps, f)))
+
+
+def datoms(config: str, index: str, components: Any = None, input_format: str = "db",
+           output_format: str = "cbor") -> Any:
+    return _datoms("datoms", config, index, components, input_format, output_format)
 
 
 def seek_datoms(config: str, index: str, components: Any = None, input_format: str = "db",
                 output_format: str = "cbor") -> Any:
-    comps = None if components is None else _components(components)
-    return _on_db(config, input_format, lambda db: _out(
-        output_format, lambda f: _native(db.datoms, "seek", _kw_text(index), comps, f)))
+    return _datoms("seek", config, index, components, input_format, output_format)
 
 
 def _components(c: Any) -> str:
@@ -244,25 +259,24 @@ def _kw_text(x: str) -> str:
 
 def index_range(config: str, attrid: str, start: Any, end: Any, input_format: str = "db",
                 output_format: str = "cbor") -> Any:
-    s = None if start is None else (start if isinstance(start, str) else value_to_edn(start))
-    e = None if end is None else (end if isinstance(end, str) else value_to_edn(end))
+    s, e = _opt_edn(start), _opt_edn(end)
     return _on_db(config, input_format, lambda db: _out(
-        output_format, lambda f: _native(db.index_range, _kw_text(attrid), s, e, f)))
+        output_format, lambda f: db.index_range(_kw_text(attrid), s, e, f)))
 
 
 def schema(config: str, input_format: str = "db", output_format: str = "cbor") -> Any:
     return _on_db(config, input_format, lambda db: _out(
-        output_format, lambda f: _native(db.schema, f)))
+        output_format, lambda f: db.schema(f)))
 
 
 def reverse_schema(config: str, input_format: str = "db", output_format: str = "cbor") -> Any:
     return _on_db(config, input_format, lambda db: _out(
-        output_format, lambda f: _native(db.reverse_schema, f)))
+        output_format, lambda f: db.reverse_schema(f)))
 
 
 def metrics(config: str, input_format: str = "db", output_format: str = "cbor") -> Any:
     return _on_db(config, input_format, lambda db: _out(
-        output_format, lambda f: _native(db.metrics, f)))
+        output_format, lambda f: db.metrics(f)))
 
 
 def _unsupported(name: str) -> Callable[..., Any]:
@@ -324,29 +338,29 @@ def _on_conn(config: str, fn: Callable[[Any], Any]) -> Any:
 def branches(config: str, output_format: str = "cbor") -> Any:
     """The database's branch names (a set: ["!set", [["!kw", "db"], ...]] in JSON)."""
     return _versioning_out(output_format,
-                           _on_conn(config, lambda c: _native(c.branches, _EDN)))
+                           _on_conn(config, lambda c: c.branches(_EDN)))
 
 
 def branch(config: str, from_: str, new_branch: str, output_format: str = "cbor") -> None:
     """Datahike's branch!: new_branch from a branch name or a commit uuid."""
-    _on_conn(config, lambda c: _native(c.branch, ref_edn(from_), branch_edn(new_branch)))
+    _on_conn(config, lambda c: c.branch(ref_edn(from_), branch_edn(new_branch)))
 
 
 def delete_branch(config: str, branch_name: str, output_format: str = "cbor") -> None:
     """Datahike's delete-branch! (not :db)."""
-    _on_conn(config, lambda c: _native(c.delete_branch, branch_edn(branch_name)))
+    _on_conn(config, lambda c: c.delete_branch(branch_edn(branch_name)))
 
 
 def commit_id(config: str, input_format: str = "db", output_format: str = "cbor") -> Any:
     """The commit id of the db that input_format names (the branch head by default)."""
     return _on_db(config, input_format, lambda db: _versioning_out(
-        output_format, _native(db.commit_id, _EDN)))
+        output_format, db.commit_id(_EDN)))
 
 
 def parent_commit_ids(config: str, input_format: str = "db", output_format: str = "cbor") -> Any:
     """The parent commit ids of the db that input_format names (a set)."""
     return _on_db(config, input_format, lambda db: _versioning_out(
-        output_format, _native(db.parent_commit_ids, _EDN)))
+        output_format, db.parent_commit_ids(_EDN)))
 
 
 def _parents_text(parents: Any) -> str:
@@ -359,19 +373,14 @@ def merge_db(config: str, parents: Any, tx_data: Any, input_format: str = "json"
              output_format: str = "cbor") -> Any:
     """Datahike's merge!: transacts tx_data on the config's branch as one commit whose parents are
     its head and parents (branch names and commit uuids); returns the new commit's id."""
-    if not isinstance(tx_data, str):
-        tx_data = value_to_edn(tx_data)
-        input_format = "edn"
-    if input_format not in ("json", "edn"):
-        raise ValueError(f"Unknown input format: {input_format!r}. Expected 'json' or 'edn'")
-    fmt_in = _JSON if input_format == "json" else _EDN
+    tx_data, fmt_in = _tx_input(tx_data, input_format)
     parents_text = _parents_text(parents)
 
     def run(c: Any) -> str:
-        _native(c.merge, parents_text, tx_data, fmt_in, False)
-        db = _native(c.db)
+        c.merge(parents_text, tx_data, fmt_in, False)
+        db = c.db()
         try:
-            return _native(db.commit_id, _EDN)
+            return db.commit_id(_EDN)
         finally:
             db.release()
 
