@@ -46,7 +46,15 @@ struct EdnTypes {
 };
 
 EdnTypes g_types;
-bool g_datetime_ready = false;
+
+// The datetime C API (PyDateTimeAPI), imported on first use.
+void RequireDateTime() {
+  static bool ready = false;
+  if (ready) return;
+  PyDateTime_IMPORT;
+  if (PyDateTimeAPI == nullptr) throw py::error_already_set();
+  ready = true;
+}
 
 // Keywords are immutable str subclass instances: the reader hands out one object per keyword text.
 // Guarded by the GIL; starts over when full.
@@ -544,11 +552,7 @@ class Reader {
       fast = fast && (zone == "Z" || zone == "-00:00" || zone == "+00:00");
     }
     if (fast) {
-      if (!g_datetime_ready) {
-        PyDateTime_IMPORT;
-        if (PyDateTimeAPI == nullptr) Throw();
-        g_datetime_ready = true;
-      }
+      RequireDateTime();
       return py::reinterpret_steal<py::object>(Check(PyDateTimeAPI->DateTime_FromDateAndTime(
           y, mo, d, h, mi, sec, micro, PyDateTime_TimeZone_UTC, PyDateTimeAPI->DateTimeType)));
     }
@@ -892,11 +896,7 @@ class Printer {
   }
 
   bool IsDate(PyObject* v) {
-    if (!g_datetime_ready) {
-      PyDateTime_IMPORT;
-      if (PyDateTimeAPI == nullptr) Throw();
-      g_datetime_ready = true;
-    }
+    RequireDateTime();
     return PyDate_Check(v);  // datetime is a date subclass
   }
 
