@@ -64,78 +64,100 @@ uint64_t BlobWriter::NameIndex(const Named* n) {
   return it->second;
 }
 
-void BlobWriter::PutValue(const Value& v) { PutValueAt(v, 0); }
-
-void BlobWriter::PutValueAt(const Value& v, int depth) {
-  if (depth > kMaxValueDepth) {
-    throw Error(ErrorKind::kMisuse, "Value nested deeper than " + std::to_string(kMaxValueDepth) +
-                                        " levels cannot be stored.");
+// Iterative (an explicit stack, not recursion), so that the deepest value the EDN reader accepts
+// is encoded in constant native stack, also under the sanitizers.
+void BlobWriter::PutValue(const Value& root) {
+  struct Frame {
+    const Value* coll;
+    size_t next;   // the next child to write
+    size_t total;  // children: items, or 2 * entries for a map
+  };
+  std::vector<Frame> stack;
+  const Value* v = &root;
+  while (true) {
+    if (stack.size() > static_cast<size_t>(kMaxValueDepth)) {
+      throw Error(ErrorKind::kMisuse, "A value nested deeper than " +
+                                          std::to_string(kMaxValueDepth) +
+                                          " levels cannot be stored.");
+    }
+    if (PutHead(*v)) {
+      const size_t total = v->is_map() ? 2 * v->entries().size() : v->items().size();
+      if (total > 0) stack.push_back(Frame{v, 0, total});
+    }
+    while (!stack.empty() && stack.back().next == stack.back().total) stack.pop_back();
+    if (stack.empty()) return;
+    Frame& f = stack.back();
+    const size_t i = f.next++;
+    if (f.coll->is_map()) {
+      const auto& e = f.coll->entries()[i / 2];
+      v = i % 2 == 0 ? &e.first : &e.second;
+    } else {
+      v = &f.coll->items()[i];
+    }
   }
+}
+
+bool BlobWriter::PutHead(const Value& v) {
   auto tag = [this](Tag t) { body_.push_back(static_cast<char>(t)); };
   switch (v.type()) {
     case Type::kNil:
       tag(kTagNil);
-      return;
+      return false;
     case Type::kBool:
       tag(v.as_bool() ? kTagTrue : kTagFalse);
-      return;
+      return false;
     case Type::kLong:
       tag(kTagLong);
       PutSigned(v.as_long());
-      return;
+      return false;
     case Type::kInstant:
       tag(kTagInstant);
       PutSigned(v.as_instant());
-      return;
+      return false;
     case Type::kFloat:
     case Type::kDouble:
       tag(v.type() == Type::kFloat ? kTagFloat : kTagDouble);
       PutFixed64(&body_, DoubleBits(v.as_double()));
-      return;
+      return false;
     case Type::kBigInt:
       tag(kTagBigInt);
       PutBytes(v.as_string());
-      return;
+      return false;
     case Type::kBigDec:
       tag(kTagBigDec);
       PutBytes(v.as_string());
-      return;
+      return false;
     case Type::kString:
       tag(kTagString);
       PutBytes(v.as_string());
-      return;
+      return false;
     case Type::kBytes:
       tag(kTagBytes);
       PutBytes(v.as_string());
-      return;
+      return false;
     case Type::kUuid:
       tag(kTagUuid);
       body_.append(reinterpret_cast<const char*>(v.as_uuid().bytes), 16);
-      return;
+      return false;
     case Type::kChar:
       tag(kTagChar);
       PutVarint(v.as_char());
-      return;
+      return false;
     case Type::kKeyword:
     case Type::kSymbol:
       tag(v.type() == Type::kKeyword ? kTagKeyword : kTagSymbol);
       PutVarint(NameIndex(v.as_named()));
-      return;
+      return false;
     case Type::kList:
     case Type::kVector:
     case Type::kSet:
       tag(v.type() == Type::kList ? kTagList : v.type() == Type::kVector ? kTagVector : kTagSet);
       PutVarint(v.items().size());
-      for (const Value& item : v.items()) PutValueAt(item, depth + 1);
-      return;
+      return true;
     case Type::kMap:
       tag(kTagMap);
       PutVarint(v.entries().size());
-      for (const auto& [k, val] : v.entries()) {
-        PutValueAt(k, depth + 1);
-        PutValueAt(val, depth + 1);
-      }
-      return;
+      return true;
   }
   throw Error(ErrorKind::kInternal, "codec: unknown value type");
 }
@@ -239,11 +261,65 @@ const Named* BlobReader::GetName() {
   return names_[i];
 }
 
-Value BlobReader::GetValue() { return GetValueAt(0); }
+// Iterative like the writer: open collections are frames on an explicit stack.
+Value BlobReader::GetValue() {
+  struct Frame {
+    uint8_t tag;
+    uint64_t remaining;        // children still to read
+    std::vector<Value> items;  // a map's keys and values alternate
+  };
+  std::vector<Frame> stack;
+  while (true) {
+    if (stack.size() > static_cast<size_t>(kMaxValueDepth)) Fail("values nested too deep");
+    if (in_.empty()) Fail("truncated value");
+    const uint8_t tag = static_cast<uint8_t>(in_[0]);
+    Value v;
+    if (tag == kTagList || tag == kTagVector || tag == kTagSet || tag == kTagMap) {
+      in_.remove_prefix(1);
+      uint64_t n = GetVarint();
+      if (n > in_.size() || (tag == kTagMap && n > in_.size() / 2)) Fail("count past the end");
+      if (tag == kTagMap) n *= 2;
+      if (n > 0) {
+        stack.push_back(Frame{tag, n, {}});
+        stack.back().items.reserve(n);
+        continue;
+      }
+      v = BuildCollection(tag, {});
+    } else {
+      v = GetScalar();
+    }
+    // Hand the value to its parent, closing every collection it completes.
+    while (true) {
+      if (stack.empty()) return v;
+      Frame& f = stack.back();
+      f.items.push_back(std::move(v));
+      if (--f.remaining > 0) break;
+      v = BuildCollection(f.tag, std::move(f.items));
+      stack.pop_back();
+    }
+  }
+}
 
-Value BlobReader::GetValueAt(int depth) {
-  if (depth > kMaxValueDepth) Fail("values nested too deep");
-  if (in_.empty()) Fail("truncated value");
+Value BlobReader::BuildCollection(uint8_t tag, std::vector<Value> items) {
+  switch (tag) {
+    case kTagList:
+      return Value::List(std::move(items));
+    case kTagVector:
+      return Value::Vector(std::move(items));
+    case kTagSet:
+      return Value::Set(std::move(items));
+    default: {
+      std::vector<std::pair<Value, Value>> entries;
+      entries.reserve(items.size() / 2);
+      for (size_t i = 0; i + 1 < items.size(); i += 2) {
+        entries.emplace_back(std::move(items[i]), std::move(items[i + 1]));
+      }
+      return Value::Map(std::move(entries));
+    }
+  }
+}
+
+Value BlobReader::GetScalar() {
   const uint8_t tag = static_cast<uint8_t>(in_[0]);
   in_.remove_prefix(1);
   switch (tag) {
@@ -294,30 +370,6 @@ Value BlobReader::GetValueAt(int depth) {
       const Named* n = GetName();
       if (n->is_keyword != (tag == kTagKeyword)) Fail("keyword/symbol name mismatch");
       return Value::Keyword(n);  // Keyword(const Named*) makes a symbol for a symbol entry
-    }
-    case kTagList:
-    case kTagVector:
-    case kTagSet: {
-      const uint64_t n = GetVarint();
-      if (n > in_.size()) Fail("element count past the end");
-      std::vector<Value> items;
-      items.reserve(n);
-      for (uint64_t i = 0; i < n; ++i) items.push_back(GetValueAt(depth + 1));
-      if (tag == kTagList) return Value::List(std::move(items));
-      if (tag == kTagVector) return Value::Vector(std::move(items));
-      return Value::Set(std::move(items));
-    }
-    case kTagMap: {
-      const uint64_t n = GetVarint();
-      if (n > in_.size() / 2) Fail("entry count past the end");
-      std::vector<std::pair<Value, Value>> entries;
-      entries.reserve(n);
-      for (uint64_t i = 0; i < n; ++i) {
-        Value k = GetValueAt(depth + 1);
-        Value v = GetValueAt(depth + 1);
-        entries.emplace_back(std::move(k), std::move(v));
-      }
-      return Value::Map(std::move(entries));
     }
     default:
       Fail("unknown value tag " + std::to_string(tag));

@@ -63,7 +63,8 @@ class BlobWriter {
 
  private:
   uint64_t NameIndex(const Named* n);
-  void PutValueAt(const Value& v, int depth);
+  // Writes v's tag and scalar payload, or a collection's tag and count (true: children follow).
+  bool PutHead(const Value& v);
 
   BlobKind kind_;
   std::string body_;
@@ -87,7 +88,8 @@ class BlobReader {
   void ExpectDone() const;
 
  private:
-  Value GetValueAt(int depth);
+  Value GetScalar();  // REQUIRES: a scalar tag at the front
+  static Value BuildCollection(uint8_t tag, std::vector<Value> items);
   const Named* GetName();
   [[noreturn]] void Fail(const std::string& what) const;
 

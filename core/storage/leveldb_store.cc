@@ -7,6 +7,7 @@
 // the immutable table files plus copies of CURRENT, the MANIFEST and the write-ahead logs in
 // <path>/.readers/<pid>-<n>/, taken again on Refresh (see Snapshot below).
 #include <leveldb/db.h>
+#include <leveldb/dumpfile.h>
 #include <leveldb/env.h>
 #include <leveldb/write_batch.h>
 #include <signal.h>
@@ -116,6 +117,35 @@ void SweepDeadReaders(const std::string& readers) {
   }
 }
 
+// Collects LevelDB's text dump of a MANIFEST.
+class StringSink final : public leveldb::WritableFile {
+ public:
+  leveldb::Status Append(const leveldb::Slice& data) override {
+    text.append(data.data(), data.size());
+    return leveldb::Status::OK();
+  }
+  leveldb::Status Close() override { return leveldb::Status::OK(); }
+  leveldb::Status Flush() override { return leveldb::Status::OK(); }
+  leveldb::Status Sync() override { return leveldb::Status::OK(); }
+  std::string text;
+};
+
+// The largest "NextFile" a copied MANIFEST records, or 0 when it cannot be read. Every table the
+// MANIFEST names has a smaller number, and the copy, once opened, numbers its own new files from
+// it, so only tables below it may be hard-linked: a linked table the writer is still creating
+// (numbered at or above it) could otherwise be truncated and rewritten by the copy through the
+// shared inode.
+uint64_t ManifestNextFile(const std::string& manifest_path) {
+  StringSink sink;
+  if (!leveldb::DumpFile(leveldb::Env::Default(), manifest_path, &sink).ok()) return 0;
+  uint64_t next = 0;
+  for (size_t at = sink.text.find("NextFile: "); at != std::string::npos;
+       at = sink.text.find("NextFile: ", at + 1)) {
+    next = std::max<uint64_t>(next, std::strtoull(sink.text.c_str() + at + 10, nullptr, 10));
+  }
+  return next;
+}
+
 // One consistent copy of the live database in `dir`, or false when the writer changed its
 // version (a new MANIFEST, or a MANIFEST record appended) while we copied: try again.
 //
@@ -132,8 +162,12 @@ bool TrySnapshot(const std::string& src, const std::string& dir) {
   const std::string manifest = current.substr(0, current.size() - 1);
   std::string manifest_data;
   if (!ReadWholeFile(src + "/" + manifest, &manifest_data)) return false;
+  AtomicReplaceFile(dir, manifest, manifest_data, false);
+  const uint64_t next_file = ManifestNextFile(dir + "/" + manifest);
+  if (next_file == 0) return false;
   for (const std::string& name : ListDir(src)) {
     if (IsTableFile(name)) {
+      if (std::strtoull(name.c_str(), nullptr, 10) >= next_file) continue;  // not in this version
       const std::string from = src + "/" + name, to = dir + "/" + name;
       if (::link(from.c_str(), to.c_str()) != 0) {
         if (errno == ENOENT) continue;  // obsoleted meanwhile: the MANIFEST check decides
@@ -151,7 +185,6 @@ bool TrySnapshot(const std::string& src, const std::string& dir) {
       static_cast<size_t>(st.st_size) != manifest_data.size()) {
     return false;
   }
-  AtomicReplaceFile(dir, manifest, manifest_data, false);
   AtomicReplaceFile(dir, "CURRENT", current, false);
   return true;
 }

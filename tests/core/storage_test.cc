@@ -898,7 +898,7 @@ TEST(Codec, GeneratedValuesRoundTrip) {
 TEST(Codec, DeepNestingAtTheLimit) {
   Value v = Value::Long(1);
   for (int i = 0; i < kMaxValueDepth; ++i) v = Value::Vector({v});
-  EXPECT_TRUE(Same(DecodeValue(EncodeValue(v)), v));
+  EXPECT_EQ(edn::ToString(DecodeValue(EncodeValue(v))), edn::ToString(v));
   Value deeper = Value::Vector({v});
   EXPECT_THROW(EncodeValue(deeper), Error);
 }
