@@ -25,6 +25,10 @@ fi
 if ! command -v go >/dev/null 2>&1 && [ -x /usr/local/go/bin/go ]; then
   export PATH="/usr/local/go/bin:$PATH"
 fi
+# scripts/setup.sh unpacks a Go toolchain here when the machine's Go is missing or too old.
+if [ -x "$HOME/.cache/datahike/go/bin/go" ]; then
+  export PATH="$HOME/.cache/datahike/go/bin:$PATH"
+fi
 if ! command -v go >/dev/null 2>&1; then
   echo "test-go.sh: the go command is not installed (Go 1.24 or later: https://go.dev/dl/)" >&2
   exit 1

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Sets up the machine, builds once, and runs every test: the GoogleTest suites and the shared
-# conformance corpus (ctest), the Python package's tests, then the same C++ tests again under
-# ASan+UBSan.
+# conformance corpus (ctest), the Python, Java and Go bindings' tests (each over the library built
+# here, each with the corpus), then the same C++ tests again under ASan+UBSan.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh
@@ -19,6 +19,12 @@ build/conformance_runner --dir "${DATAHIKE_SHARED_DIR:-../shared}/conformance" \
 echo "== Python package (bindings/python): build over libdatahike, pytest"
 python3 -m pip install -q --disable-pip-version-check ./bindings/python
 python3 -m pytest bindings/python/tests -q -p no:cacheprovider
+
+echo "== Java binding (bindings/java): JNI wrapper over libdatahike, JUnit (mvn)"
+BUILD_DIR=build bash scripts/test-java.sh
+
+echo "== Go binding (bindings/go): go vet, go test, go test -race"
+BUILD_DIR=build bash scripts/test-go.sh
 
 if [ "${SKIP_SANITIZE:-0}" != "1" ]; then
   echo "== build and ctest under ASan+UBSan"
