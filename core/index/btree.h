@@ -449,6 +449,8 @@ class PersistentTree {
     if (root_) it.DescendFirst(root_.get());
     return it;
   }
+  // The greatest element, or nullptr (a branch's keys are its children's greatest elements).
+  const T* Max() const { return root_ ? &root_->keys_.back() : nullptr; }
   Iterator Last() const {
     Iterator it(root_, source_);
     if (root_) it.DescendLast(root_.get());

@@ -88,6 +88,139 @@ struct RunFilter<EavtLess> {
   static uint64_t Key(const Datom& d) { return static_cast<uint64_t>(d.e); }
 };
 
+// Vectors recycled per thread: a transaction's scratch lists come from here and go back when it
+// ends, so a stream of small transactions does not allocate them again and again.
+template <class T>
+struct VectorPool {
+  static std::vector<T> Take() {
+    std::vector<std::vector<T>>& p = Pool();
+    if (p.empty()) return {};
+    std::vector<T> v = std::move(p.back());
+    p.pop_back();
+    return v;
+  }
+  // Takes v's storage (v is left empty) unless it is too large to keep or the pool is full.
+  static void Give(std::vector<T>& v) {
+    std::vector<std::vector<T>>& p = Pool();
+    if (v.capacity() == 0 || v.capacity() > kMaxKept || p.size() >= kMaxPooled) return;
+    v.clear();
+    p.push_back(std::move(v));
+    v = std::vector<T>();
+  }
+
+ private:
+  static constexpr size_t kMaxKept = 1024;
+  static constexpr size_t kMaxPooled = 32;
+  static std::vector<std::vector<T>>& Pool() {
+    thread_local std::vector<std::vector<T>> pool;
+    return pool;
+  }
+};
+
+// Changes in the order they were made, never searched until a fold sorts them (see LazyIndex):
+// an append-only log of chunks shared by a line of Db values, each of which owns a prefix. The
+// transaction that extends the newest value of a line appends in place; one that builds on an
+// older value (a second branch from it) copies that value's part of the last chunk first. Slots
+// are written before the value that owns them is published and never again, so readers of any
+// value read only slots no one writes.
+struct LooseChunk {
+  LooseChunk(uint32_t capacity, std::shared_ptr<LooseChunk> prev_chunk, uint32_t prev_used,
+             size_t prev_ops)
+      : cap(capacity),
+        slots(new IndexOp[capacity]),
+        prev(std::move(prev_chunk)),
+        prev_len(prev_used),
+        prev_total(prev_ops) {}
+  ~LooseChunk() {
+    // Unlinks the chain iteratively (a long line of chunks must not recurse).
+    std::shared_ptr<LooseChunk> p = std::move(prev);
+    while (p && p.use_count() == 1) {
+      std::shared_ptr<LooseChunk> next = std::move(p->prev);
+      p = std::move(next);
+    }
+  }
+  const uint32_t cap;
+  std::atomic<uint32_t> claimed{0};  // slots handed out to some value of some line
+  std::unique_ptr<IndexOp[]> slots;
+  std::shared_ptr<LooseChunk> prev;  // the chunk before, of which prev_len slots are ours
+  uint32_t prev_len;
+  size_t prev_total;  // changes in all the chunks before
+};
+
+// One value's part of a loose log: the first `len` slots of `tail` and everything before it.
+struct LooseLog {
+  std::shared_ptr<LooseChunk> tail;
+  uint32_t len = 0;
+  // The Defer keys of the changes, sorted (shared while they stay the same).
+  std::shared_ptr<const std::vector<uint32_t>> keys;
+
+  bool empty() const { return tail == nullptr; }
+  size_t size() const { return tail ? tail->prev_total + len : 0; }
+  // Every change, oldest first, then `extra`.
+  std::vector<IndexOp> Collect(std::vector<IndexOp> extra = {}) const {
+    std::vector<std::pair<const LooseChunk*, uint32_t>> parts;
+    uint32_t used = len;
+    for (const LooseChunk* c = tail.get(); c != nullptr; c = c->prev.get()) {
+      parts.emplace_back(c, used);
+      used = c->prev_len;
+    }
+    std::vector<IndexOp> all;
+    all.reserve(size() + extra.size());
+    for (auto it = parts.rbegin(); it != parts.rend(); ++it) {
+      all.insert(all.end(), it->first->slots.get(), it->first->slots.get() + it->second);
+    }
+    all.insert(all.end(), std::make_move_iterator(extra.begin()),
+               std::make_move_iterator(extra.end()));
+    return all;
+  }
+  // This log with ops appended (see LooseChunk), and keys merged into its keys.
+  // ops are moved from (left with their storage); new_keys must be sorted.
+  LooseLog Append(std::vector<IndexOp>& ops, const std::vector<uint32_t>& new_keys) const {
+    LooseLog out;
+    const uint32_t n = static_cast<uint32_t>(ops.size());
+    uint32_t expect = len;
+    if (tail && n <= tail->cap - len && tail->claimed.compare_exchange_strong(expect, len + n)) {
+      out.tail = tail;
+      out.len = len + n;
+      std::move(ops.begin(), ops.end(), tail->slots.get() + len);
+    } else {
+      // A new chunk after this value's part of the tail, or, when another line has claimed the
+      // rest of the tail, a new chunk holding a copy of this value's part of it.
+      const bool forked = tail && tail->claimed.load(std::memory_order_relaxed) != len;
+      const uint32_t keep = forked ? len : 0;
+      const uint32_t cap = std::max<uint32_t>(
+          keep + n, std::min<uint32_t>(4096, std::max<uint32_t>(32, tail ? 2 * tail->cap : 32)));
+      std::shared_ptr<LooseChunk> prev = forked ? tail->prev : tail;
+      const uint32_t prev_len = forked ? tail->prev_len : len;
+      const size_t prev_total = tail ? (forked ? tail->prev_total : tail->prev_total + len) : 0;
+      out.tail = std::make_shared<LooseChunk>(cap, std::move(prev), prev_len, prev_total);
+      std::copy(tail ? tail->slots.get() : nullptr, tail ? tail->slots.get() + keep : nullptr,
+                out.tail->slots.get());
+      std::move(ops.begin(), ops.end(), out.tail->slots.get() + keep);
+      out.tail->claimed.store(keep + n, std::memory_order_relaxed);
+      out.len = keep + n;
+    }
+    if (keys && std::includes(keys->begin(), keys->end(), new_keys.begin(), new_keys.end())) {
+      out.keys = keys;
+    } else {
+      auto all = std::make_shared<std::vector<uint32_t>>();
+      if (keys) {
+        std::set_union(keys->begin(), keys->end(), new_keys.begin(), new_keys.end(),
+                       std::back_inserter(*all));
+      } else {
+        *all = new_keys;
+      }
+      out.keys = std::move(all);
+    }
+    return out;
+  }
+  // Whether a change with this Defer key (0: any) is in the log.
+  bool Has(uint32_t key) const {
+    if (empty()) return false;
+    return key == 0 || (keys && std::binary_search(keys->begin(), keys->end(), key));
+  }
+};
+
 namespace lazy_index {
 
 // Size-tiered merging: when kRunFanout runs of one level lead the chain, they merge into one run of
@@ -369,6 +502,18 @@ std::vector<IndexOp> FlattenRuns(const OpRun* newest) {
   return acc;
 }
 
+// The changes of a sorted chain and of a loose log (with `extra` changes after it) as one sorted
+// list. Where both change a datom, the loose change is the newer one (see LazyIndex).
+template <class Less>
+std::vector<IndexOp> FlattenChains(const OpRun* pending, const LooseLog& loose,
+                                   std::vector<IndexOp> extra = {}) {
+  std::vector<IndexOp> sorted = FlattenRuns<Less>(pending);
+  if (loose.empty() && extra.empty()) return sorted;
+  std::vector<IndexOp> rest = SortOps<Less>(loose.Collect(std::move(extra)));
+  if (sorted.empty()) return rest;
+  return MergeOps<Less>(std::move(rest), sorted);
+}
+
 // base with the sorted changes applied.
 template <class Less>
 DatomTree<Less> ApplyOps(const DatomTree<Less>& base, std::vector<IndexOp> ops) {
@@ -418,18 +563,27 @@ DatomTree<Less> ApplyOps(const DatomTree<Less>& base, std::vector<IndexOp> ops) 
 
 }  // namespace lazy_index
 
-// The index of one Db value: a tree, or a base tree plus a chain of pending runs that the first
+// The index of one Db value: a tree, or a base tree plus chains of pending changes that the first
 // read folds in (once, thread-safe; copies of a LazyIndex share the result). Immutable otherwise,
 // so any number of threads may use it.
+//
+// Two chains, newest run first: `pending` holds sorted runs, which a running transaction searches
+// (StagedIndex); `loose` holds changes in the order they were made (LooseLog), which nothing searches
+// until the fold sorts them once (the changes a transaction does not read back: all of AEVT, and
+// AVET's deferred changes, see StagedIndex::Defer). The fold needs no order between the chains:
+// where both change a datom the loose change is the newer, because a change goes to the sorted
+// chain only while its key is not deferred, and a key that stops being deferred is undeferred
+// first (StagedIndex::Undefer), which folds the loose log away.
 template <class Less>
 class LazyIndex {
  public:
   using Tree = DatomTree<Less>;
 
-  // What the index holds, unfolded: `pending` (newest run first, nullptr when none) over `base`.
+  // What the index holds, unfolded: the chains (nullptr when empty) over `base`.
   struct Snapshot {
     Tree base;
     OpRunPtr pending;
+    LooseLog loose;
   };
 
   LazyIndex() : LazyIndex(Tree()) {}
@@ -437,10 +591,11 @@ class LazyIndex {
     state_->result = std::move(tree);
     state_->applied.store(true, std::memory_order_relaxed);
   }
-  LazyIndex(Tree base, OpRunPtr pending) : state_(std::make_shared<State>()) {
+  LazyIndex(Tree base, OpRunPtr pending, LooseLog loose) : state_(std::make_shared<State>()) {
     state_->base = std::move(base);
     state_->pending = std::move(pending);
-    if (state_->pending == nullptr) {
+    state_->loose = std::move(loose);
+    if (state_->pending == nullptr && state_->loose.empty()) {
       state_->result = std::move(state_->base);
       state_->applied.store(true, std::memory_order_relaxed);
     }
@@ -451,37 +606,40 @@ class LazyIndex {
     State& s = *state_;
     if (s.applied.load(std::memory_order_acquire)) return s.result;
     std::call_once(s.once, [&s] {
-      Tree folded =
-          lazy_index::ApplyOps<Less>(s.base, lazy_index::FlattenRuns<Less>(s.pending.get()));
+      Tree folded = lazy_index::ApplyOps<Less>(
+          s.base, lazy_index::FlattenChains<Less>(s.pending.get(), s.loose));
       Tree old_base;
       OpRunPtr old_pending;
+      LooseLog old_loose;
       {
         std::lock_guard<std::mutex> lock(s.mu);
         s.result = std::move(folded);
         old_base = std::move(s.base);  // released outside the lock
         old_pending = std::move(s.pending);
+        old_loose = std::move(s.loose);
         s.applied.store(true, std::memory_order_release);
       }
     });
     return s.result;
   }
   size_t size() const { return tree().size(); }
-  // A consistent view for building on: the folded tree once folded, else base and chain.
+  // A consistent view for building on: the folded tree once folded, else base and chains.
   Snapshot snapshot() const {
     State& s = *state_;
-    if (s.applied.load(std::memory_order_acquire)) return Snapshot{s.result, nullptr};
+    if (s.applied.load(std::memory_order_acquire)) return Snapshot{s.result, nullptr, {}};
     std::lock_guard<std::mutex> lock(s.mu);
-    if (s.applied.load(std::memory_order_relaxed)) return Snapshot{s.result, nullptr};
-    return Snapshot{s.base, s.pending};
+    if (s.applied.load(std::memory_order_relaxed)) return Snapshot{s.result, nullptr, {}};
+    return Snapshot{s.base, s.pending, s.loose};
   }
 
  private:
   struct State {
     std::once_flag once;
     std::atomic<bool> applied{false};
-    std::mutex mu;     // guards base and pending against their release by the fold
-    Tree base;         // until folded: the tree the runs apply to
-    OpRunPtr pending;  // until folded: the runs, newest first
+    std::mutex mu;     // guards base and the chains against their release by the fold
+    Tree base;         // until folded: the tree the chains apply to
+    OpRunPtr pending;  // until folded: the sorted runs, newest first
+    LooseLog loose;    // until folded: the unsorted changes
     Tree result;       // valid once applied
   };
   std::shared_ptr<State> state_;
@@ -589,7 +747,15 @@ class StagedIndex {
     uint64_t mask_ = 0;
   };
 
-  StagedIndex() = default;
+  StagedIndex()
+      : small_(VectorPool<IndexOp>::Take()),
+        deferred_(VectorPool<IndexOp>::Take()),
+        deferred_keys_(VectorPool<uint32_t>::Take()) {}
+  ~StagedIndex() {
+    VectorPool<IndexOp>::Give(small_);
+    VectorPool<IndexOp>::Give(deferred_);
+    VectorPool<uint32_t>::Give(deferred_keys_);
+  }
   StagedIndex(const StagedIndex&) = delete;
   StagedIndex& operator=(const StagedIndex&) = delete;
 
@@ -605,6 +771,7 @@ class StagedIndex {
     direct_max_.reset();
     deferred_.clear();
     deferred_keys_.clear();
+    barrier_ = false;
   }
 
   void Insert(const Datom& d) { Add(IndexOp{d, true}); }
@@ -613,9 +780,11 @@ class StagedIndex {
   bool changed() const { return direct_ || own_ || !small_.empty() || !deferred_.empty(); }
 
   // A change that reads in this transaction will not look for unless they first call Undefer for
-  // its key (for AVET: the attribute). Deferred changes are kept in the order made and sorted
-  // once, at Finish, instead of being inserted one by one into a searchable structure: a bulk
-  // load of unindexed attributes into AVET costs one sort.
+  // its key (for AVET: the attribute). Deferred changes are kept in the order made and go to the
+  // loose chain at Finish, sorted only when the index is folded: a stream of small transactions
+  // or a bulk load of unindexed attributes into AVET costs one sort, not a merge per transaction.
+  // The caller must defer every change of a key or none (per key, across transactions), except
+  // that Undefer may be called at any time.
   void Defer(const Datom& d, bool insert, uint32_t key) {
     deferred_.push_back(IndexOp{d, insert});
     if (deferred_keys_.empty() || deferred_keys_.back() != key) {
@@ -624,12 +793,20 @@ class StagedIndex {
       }
     }
   }
-  // Makes the deferred changes searchable if any has this key (0: whatever their keys).
+  // Makes the deferred changes with this key (0: any key) searchable, this transaction's and
+  // earlier ones'. That ends the partition of the chains (see LazyIndex): the index is read
+  // folded from here on and the transaction's result is a folded tree (a rare case: reads of
+  // deferred keys, schema changes).
   void Undefer(uint32_t key = 0) {
-    if (deferred_.empty()) return;
-    if (key != 0 &&
-        std::find(deferred_keys_.begin(), deferred_keys_.end(), key) == deferred_keys_.end()) {
-      return;
+    const bool mine =
+        !deferred_.empty() && (key == 0 || std::find(deferred_keys_.begin(), deferred_keys_.end(),
+                                                     key) != deferred_keys_.end());
+    const bool older = !barrier_ && !direct_ && LooseHas(key);
+    if (!mine && !older) return;
+    if (!direct_ && !barrier_) {
+      barrier_ = true;
+      // Everything earlier transactions left in either chain, folded into one tree.
+      snap_.emplace(typename LazyIndex<Less>::Snapshot{before_->tree(), nullptr, {}});
     }
     std::vector<IndexOp> ops = lazy_index::SortOps<Less>(std::move(deferred_));
     deferred_.clear();
@@ -673,8 +850,11 @@ class StagedIndex {
   }
   // The first live datom with probe(d) >= 0, or nullptr; valid until the next Insert or Erase.
   // filter_key as for Seek.
+  // With own_only, only this transaction's changes are searched: the caller knows the Db it
+  // started from has no datom at or after the target that probe(d) == 0 could match.
   template <class Probe>
-  const Datom* First(const Probe& probe, std::optional<uint64_t> filter_key = std::nullopt) const {
+  const Datom* First(const Probe& probe, std::optional<uint64_t> filter_key = std::nullopt,
+                     bool own_only = false) const {
     // Each source's first candidate; the least wins, the newest source on ties. Only when the
     // winner is an erase does the full cursor take over.
     if constexpr (!SearchedInTx<Less>::kValue) return Folded().First(probe);
@@ -702,56 +882,90 @@ class StagedIndex {
       typename Cursor::RunPos p = FirstOp(small_, probe);
       if (p.cur != p.end) consider(&p.cur->d, p.cur->insert);
     }
+    if (own_only && live) return min;  // (an erase as the first own change: the full search)
     for (const OpRun* r = s.pending.get(); r != nullptr; r = r->older.get()) {
       if (Filtered(*r, filter_key)) continue;
       typename Cursor::RunPos p = FirstOp(r->ops, probe);
       if (p.cur != p.end) consider(&p.cur->d, p.cur->insert);
     }
-    consider(s.base.First(probe), true);
+    // The whole base may end before the target (a new entity in EAVT): no descent then.
+    const Datom* base_max = s.base.Max();
+    if (base_max != nullptr && probe(*base_max) >= 0) consider(s.base.First(probe), true);
     if (live) return min;
     Cursor c = Seek(probe, filter_key);
     return c.Valid() ? &*c : nullptr;
   }
 
-  // The new Db value's index: unchanged if this transaction made no changes, else its changes as
-  // the newest run of the old chain (merged per kRunFanout), folded when the chain is large.
+  // The new Db value's index: unchanged if this transaction made no changes, else its searchable
+  // changes as the newest run of the old sorted chain (merged per kRunFanout) and its deferred or
+  // unsearched ones appended to the loose log (LooseLog); folded
+  // when the chains are large.
   LazyIndex<Less> Finish() {
-    using lazy_index::kRunFanout;
-    if (direct_) Undefer();
     if (direct_) {
+      Undefer();
       Tree t = lazy_index::ApplyOps<Less>(direct_->Persistent(), std::move(appended_));
       appended_.clear();
       direct_.reset();
       return LazyIndex<Less>(std::move(t));
     }
-    std::vector<IndexOp> ops;
+    std::vector<IndexOp> sorted;
+    // The changes for the loose log: AVET's deferred ones, or all of an order not searched in a
+    // transaction (which defers nothing). Kept in their vector, which goes back to the pool.
+    std::vector<IndexOp>* loose = &deferred_;
     if (own_) {
-      ops.reserve(own_->size());
-      for (auto it = own_->Begin(); it.Valid(); it.Next()) ops.push_back(*it);
+      sorted.reserve(own_->size());
+      for (auto it = own_->Begin(); it.Valid(); it.Next()) sorted.push_back(*it);
       own_.reset();
     } else if constexpr (SearchedInTx<Less>::kValue) {
-      ops = std::move(small_);
+      sorted = std::move(small_);
+      small_.clear();
     } else {
-      ops = lazy_index::SortOps<Less>(std::move(small_));
+      assert(deferred_.empty());
+      loose = &small_;
     }
-    small_.clear();
-    if (!deferred_.empty()) {
-      // The caller undefers before a datom's changes could switch from deferred to searchable
-      // (core/tx/transact.cc), so deferred changes are the newer ones.
-      ops = lazy_index::MergeOps<Less>(lazy_index::SortOps<Less>(std::move(deferred_)), ops);
-      deferred_.clear();
+    if (barrier_) {
+      // Snap() is the folded index; deferred changes are newer than searchable ones (Undefer).
+      if (!loose->empty()) {
+        sorted = lazy_index::MergeOps<Less>(lazy_index::SortOps<Less>(std::move(*loose)), sorted);
+        loose->clear();
+      }
       deferred_keys_.clear();
+      if (sorted.empty()) return *before_;
+      return LazyIndex<Less>(lazy_index::ApplyOps<Less>(Snap().base, std::move(sorted)));
     }
-    if (ops.empty()) return *before_;
+    if (sorted.empty() && loose->empty()) return *before_;
     typename LazyIndex<Less>::Snapshot s = Snap();
-    // A large transaction's run starts at the level its size calls for, absorbing the lower-level
-    // runs in front of it (levels never decrease down a chain).
+    OpRunPtr pending = s.pending;
+    if (!sorted.empty()) pending = PushRun(std::move(sorted), std::move(pending));
+    const size_t total = (pending ? pending->total : 0) + s.loose.size() + loose->size();
+    if (total >= std::max(lazy_index::kMinFold, s.base.size()) ||
+        (pending && pending->runs > lazy_index::kMaxRuns)) {
+      std::vector<IndexOp> extra = std::move(*loose);
+      loose->clear();
+      deferred_keys_.clear();
+      return LazyIndex<Less>(lazy_index::ApplyOps<Less>(
+          s.base, lazy_index::FlattenChains<Less>(pending.get(), s.loose, std::move(extra))));
+    }
+    LooseLog log = s.loose;
+    if (!loose->empty()) {
+      std::sort(deferred_keys_.begin(), deferred_keys_.end());
+      log = s.loose.Append(*loose, deferred_keys_);
+      loose->clear();
+    }
+    deferred_keys_.clear();
+    return LazyIndex<Less>(std::move(s.base), std::move(pending), std::move(log));
+  }
+
+ private:
+  // ops (sorted) as the newest run of the chain `older`. Size-tiered: a run starts at the level
+  // its size calls for and absorbs the lower-level runs in front of it, plus kRunFanout - 1 runs
+  // of its own level if the chain has them (then it moves up a level), so levels never decrease
+  // down a chain. On equal datoms the newest op wins.
+  static OpRunPtr PushRun(std::vector<IndexOp> ops, OpRunPtr older) {
+    using lazy_index::kRunFanout;
     uint32_t level = 0;
     for (size_t n = ops.size(); n >= kRunFanout; n /= kRunFanout) ++level;
-    OpRunPtr older = s.pending;
     while (true) {
-      // Merge in the older runs of a lower level, plus kRunFanout - 1 runs of this level if the
-      // chain has them (then the result moves up a level).
       const OpRun* below = older.get();
       while (below != nullptr && below->level < level) below = below->older.get();
       size_t same = 0;
@@ -767,31 +981,22 @@ class StagedIndex {
       size_t n = 0;
       lists[n++] = &ops;
       for (const OpRun* x = older.get(); x != below; x = x->older.get()) lists[n++] = &x->ops;
-      std::vector<IndexOp> merged = lazy_index::MergeOpLists<Less>(lists.data(), n);
-      ops = std::move(merged);
+      ops = lazy_index::MergeOpLists<Less>(lists.data(), n);
       while (older.get() != below) older = older->older;
       if (up) ++level;
     }
-    const size_t total = ops.size() + (older ? older->total : 0);
-    const size_t runs = 1 + (older ? older->runs : 0);
-    if (total >= std::max(lazy_index::kMinFold, s.base.size()) || runs > lazy_index::kMaxRuns) {
-      if (older) {
-        ops =
-            lazy_index::MergeOps<Less>(std::move(ops), lazy_index::FlattenRuns<Less>(older.get()));
-      }
-      return LazyIndex<Less>(lazy_index::ApplyOps<Less>(s.base, std::move(ops)));
-    }
     auto run = std::make_shared<OpRun>();
-    run->total = total;
-    run->runs = runs;
+    run->total = ops.size() + (older ? older->total : 0);
+    run->runs = 1 + (older ? older->runs : 0);
     run->level = level;
     run->filter = lazy_index::BuildFilter<Less>(ops);
     run->ops = std::move(ops);
     run->older = std::move(older);
-    return LazyIndex<Less>(std::move(s.base), std::move(run));
+    return run;
   }
-
- private:
+  // Whether the loose log of the index this transaction started from has changes with this
+  // Defer key (0: any).
+  bool LooseHas(uint32_t key) const { return Snap().loose.Has(key); }
   const typename LazyIndex<Less>::Snapshot& Snap() const {
     if (!snap_) snap_.emplace(before_->snapshot());
     return *snap_;
@@ -803,6 +1008,8 @@ class StagedIndex {
   static typename Cursor::RunPos FirstOp(const std::vector<IndexOp>& ops, const Probe& probe) {
     const IndexOp* b = ops.data();
     const IndexOp* e = b + ops.size();
+    // Most runs of a lookup of a new key end before it (EAVT's new entities): one probe.
+    if (b == e || probe(e[-1].d) < 0) return typename Cursor::RunPos{e, e};
     return typename Cursor::RunPos{
         std::partition_point(b, e, [&probe](const IndexOp& op) { return probe(op.d) < 0; }), e};
   }
@@ -905,6 +1112,7 @@ class StagedIndex {
   std::vector<IndexOp> appended_;    // inserts past direct_max_, sorted (see Add)
   std::vector<IndexOp> deferred_;       // Defer's changes, in the order made
   std::vector<uint32_t> deferred_keys_;  // their distinct keys
+  bool barrier_ = false;  // Undefer has made every change searchable (Snap() is folded)
 };
 
 }  // namespace datahike

@@ -182,7 +182,11 @@ inline auto Lazy(const Value& v) {
 // Builds one transaction. Friend of Db: reads its trees and assembles the new value.
 class TxBuilder {
  public:
-  TxBuilder(const DbPtr& before, int64_t now) : before_(before), now_(now) {}
+  TxBuilder(const DbPtr& before, int64_t now)
+      : before_(before), now_(now), work_(VectorPool<WorkItem>::Take()) {}
+  ~TxBuilder() { VectorPool<WorkItem>::Give(work_); }
+  TxBuilder(const TxBuilder&) = delete;
+  TxBuilder& operator=(const TxBuilder&) = delete;
 
   TxReport Run(const Value& tx_data, const Value& tx_meta) {
     if (before_->view() != ViewKind::kCurrent) {
@@ -259,7 +263,9 @@ class TxBuilder {
   // StagedIndex::Seek) and read only that entity's datoms.
 
   std::optional<Datom> FindEa(int64_t e, uint32_t a) {
-    const Datom* d = eavt_.First(EaProbe{e, a}, e);
+    // An entity id past the Db's max-eid has no datoms there (every added datom advances it).
+    const bool new_entity = e > before_->max_eid() && e < kTx0;
+    const Datom* d = eavt_.First(EaProbe{e, a}, e, new_entity);
     if (d != nullptr && d->e == e && d->a == a) return *d;
     return std::nullopt;
   }

@@ -77,6 +77,12 @@ void ExpectEqual(const Tree& t, const Model& m) {
     ASSERT_TRUE((Same<T, Less>(*it, *ri)));
   }
   ASSERT_EQ(n, m.size());
+  if (m.empty()) {
+    ASSERT_EQ(t.Max(), nullptr);
+  } else {
+    ASSERT_NE(t.Max(), nullptr);
+    ASSERT_TRUE((Same<T, Less>(*t.Max(), *m.rbegin())));
+  }
 }
 
 // Walks a tree iterator and a model iterator in lockstep for a few steps in one direction.

@@ -296,6 +296,23 @@ TEST(Transact, BulkTransactionAgreesAcrossIndices) {
 // AVET's changes for attributes outside Datahike's AVET are deferred to the end of a transaction;
 // the same datom added and retracted, or an attribute made unique, within one transaction still
 // ends in the right index state.
+// An entity past the Db's max-eid is looked up in the transaction's own changes only; its own
+// retractions and replacements still decide.
+TEST(Transact, NewEntityChangedTwiceInOneTransaction) {
+  DbPtr db = With(EmptyDb("{}", "{:keep-history? true}"), "[[:db/add 1 :x \"a\"]]");
+  db = With(db, "[[:db/add 7 :x \"a\"] [:db/retract 7 :x \"a\"] [:db/add 7 :x \"b\"]"
+                " [:db/add 8 :x \"c\"] [:db/add 8 :x \"d\"] [:db/add 9 :y 1] [:db/retract 9 :y 1]]");
+  Pattern p;
+  p.a = AttrOf(Kw("x"));
+  EXPECT_EQ(Rows(db->SearchAll(IndexOrder::kEavt, p)),
+            "[[1 :x \"a\"] [7 :x \"b\"] [8 :x \"d\"]]");
+  Pattern q;
+  q.e = 9;
+  EXPECT_EQ(Rows(db->SearchAll(IndexOrder::kEavt, q)), "[]");
+  EXPECT_EQ(db->current().avet.size(), db->current().eavt.size());
+  EXPECT_EQ(db->current().aevt.size(), db->current().eavt.size());
+}
+
 TEST(Transact, DeferredAvetChangesWithinOneTransaction) {
   DbPtr db = With(EmptyDb("{}", "{:keep-history? true}"),
                   "[[:db/add 1 :x \"a\"] [:db/add 1 :x \"b\"] [:db/retract 1 :x \"a\"]"
