@@ -313,6 +313,37 @@ TEST(Transact, NewEntityChangedTwiceInOneTransaction) {
   EXPECT_EQ(db->current().aevt.size(), db->current().eavt.size());
 }
 
+// Small transactions leave AEVT's and AVET's changes in a loose log shared by the line of values
+// they make; a transaction on an older value of the line (a fork) must see exactly that value's
+// changes, across chunk boundaries, and leave the other values alone.
+TEST(Transact, LooseLogForksKeepEachValueItsOwnChanges) {
+  std::vector<DbPtr> line{With(EmptyDb("{}", "{:keep-history? true}"), "[]")};
+  for (int i = 1; i <= 150; ++i) {
+    line.push_back(With(line.back(), "[[:db/add " + std::to_string(i) + " :x " +
+                                         std::to_string(i) + "]]"));
+  }
+  auto count = [](const DbPtr& d, IndexOrder order) {
+    Pattern p;
+    p.a = AttrOf(Kw("x"));
+    return d->SearchAll(order, p).size();
+  };
+  for (size_t k : {0, 1, 5, 31, 32, 33, 64, 95, 96, 97, 149, 150}) {
+    DbPtr fork = With(line[k], "[[:db/add 1000 :x -1] [:db/add 2000 :y 5]]");
+    DbPtr fork2 = With(fork, "[[:db/retract 1000 :x -1] [:db/add 1001 :x -2]]");
+    for (IndexOrder order : {IndexOrder::kEavt, IndexOrder::kAevt, IndexOrder::kAvet}) {
+      EXPECT_EQ(count(line[k], order), k) << k;
+      EXPECT_EQ(count(fork, order), k + 1) << k;
+      EXPECT_EQ(count(fork2, order), k + 1) << k;
+    }
+    Pattern p;
+    p.a = AttrOf(Kw("x"));
+    p.v = Value::Long(-2);
+    EXPECT_EQ(Rows(fork2->SearchAll(IndexOrder::kAvet, p)), "[[1001 :x -2]]") << k;
+  }
+  // The line itself, read after all the forks.
+  for (size_t k = 0; k < line.size(); ++k) EXPECT_EQ(count(line[k], IndexOrder::kAvet), k);
+}
+
 TEST(Transact, DeferredAvetChangesWithinOneTransaction) {
   DbPtr db = With(EmptyDb("{}", "{:keep-history? true}"),
                   "[[:db/add 1 :x \"a\"] [:db/add 1 :x \"b\"] [:db/retract 1 :x \"a\"]"
