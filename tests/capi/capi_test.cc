@@ -248,8 +248,8 @@ TEST(Capi, ConfigErrors) {
   EXPECT_FAILS(create("{:store {:backend :memory :id \"x\"} :keep-history? 3}"),
                DATAHIKE_ERROR_MISUSE, ":keep-history?");
   EXPECT_FAILS(create("{:store {:backend :memory"), DATAHIKE_ERROR_PARSE, "config_edn");
-  EXPECT_FAILS(create("{:store {:backend :leveldb :path \"/tmp/capi-x\"}}"), DATAHIKE_ERROR_STORAGE,
-               "leveldb");
+  EXPECT_FAILS(create("{:store {:backend :leveldb :path \"/tmp/capi-x\" :sync? 1}}"),
+               DATAHIKE_ERROR_MISUSE, ":sync?");
   EXPECT_FAILS(create("[1 2 3]"), DATAHIKE_ERROR_MISUSE, "");
 }
 
