@@ -11,6 +11,7 @@
 #include <utility>
 #include <vector>
 
+#include "core/durable/durable_db.h"
 #include "core/value/edn.h"
 #include "core/value/error.h"
 
@@ -48,6 +49,11 @@ struct StoredDatabase {
   std::map<int64_t, Listener> listeners;
   int64_t next_listener = 1;
   bool deleted = false;
+  // Durable databases (:file, :leveldb): the commit protocol, and the connections open on this
+  // state (the store closes when the last one is released). nullptr for :memory.
+  std::unique_ptr<durable::DurableDb> durable;
+  int connections = 0;  // guarded by the registry's mutex
+  bool closed = false;  // the durable store was closed by the last release
   std::mt19937_64 rng{[] {
     std::random_device rd;
     return (static_cast<uint64_t>(rd()) << 32) ^ rd();
@@ -152,13 +158,15 @@ Registry& GetRegistry() {
   return *r;
 }
 
-void RequireMemory(const Config& c) {
-  if (c.backend != Backend::kMemory) {
-    throw Error(ErrorKind::kStorage,
-                std::string("The ") + (c.backend == Backend::kFile ? ":file" : ":leveldb") +
-                    " backend is not available yet in this build: durable storage is not "
-                    "implemented; use {:backend :memory}",
-                Value::Map({{Kw("store"), c.store}}));
+bool IsDurable(const Config& c) { return c.backend != Backend::kMemory; }
+
+// Branch operations other than transacting on :db are not stored yet (docs/durability.md).
+void RequireMemoryBranches(const StoredDatabase& db, const char* what) {
+  if (db.durable != nullptr) {
+    throw Error(ErrorKind::kMisuse,
+                std::string("not yet supported: ") + what +
+                    " on a durable (:file or :leveldb) database; only the :db branch is stored",
+                Value::Map({{Kw("store"), db.config.store}}));
   }
 }
 
@@ -171,9 +179,30 @@ std::shared_ptr<StoredDatabase> Find(const Config& c) {
 
 }  // namespace
 
+namespace {
+void CreateDurable(const Config& c) {
+  if (Find(c) != nullptr) {
+    throw Error(ErrorKind::kConflict, "Database already exists.",
+                Value::Map({{Kw("store"), c.store}}));
+  }
+  StoredDatabase ids;  // only for its commit id generator
+  DbPtr first = Db::Empty(c, Value(), false);
+  CommitKey first_id = ids.NewCommitId();
+  std::unique_ptr<durable::DurableDb> d = durable::DurableDb::Create(c, first, first_id);
+  durable::Head head{first, first_id, {}};
+  if (!c.initial_tx.is_nil()) {
+    TxReport report = Transact(first, c.initial_tx, Value(), NowMillis());
+    head = durable::Head{report.db_after, ids.NewCommitId(), {first_id}};
+    d->Append(report, head.commit, head.parents);
+    d->AfterCommit(head);
+  }
+  d->Close(head);
+}
+}  // namespace
+
 void CreateDatabase(const Value& config_value) {
   Config c = Config::Parse(config_value);
-  RequireMemory(c);
+  if (IsDurable(c)) return CreateDurable(c);
   auto db = std::make_shared<StoredDatabase>();
   db->config = c;
   DbPtr first = Db::Empty(c, Value(), false);
@@ -194,27 +223,33 @@ void CreateDatabase(const Value& config_value) {
 
 bool DatabaseExists(const Value& config_value) {
   Config c = Config::Parse(config_value);
-  RequireMemory(c);
-  return Find(c) != nullptr;
+  if (Find(c) != nullptr) return true;
+  return IsDurable(c) && durable::DurableDb::Exists(c);
 }
 
 void DeleteDatabase(const Value& config_value) {
   Config c = Config::Parse(config_value);
-  RequireMemory(c);
   std::shared_ptr<StoredDatabase> db;
   {
     Registry& r = GetRegistry();
     std::lock_guard<std::mutex> lock(r.mu);
     auto it = r.stores.find(c.StoreKey());
-    if (it == r.stores.end()) return;
-    db = it->second;
-    r.stores.erase(it);
+    if (it != r.stores.end()) {
+      db = it->second;
+      r.stores.erase(it);
+    }
   }
-  std::lock_guard<std::mutex> write(db->write_mu);
-  std::lock_guard<std::mutex> lock(db->state_mu);
-  db->deleted = true;
-  db->listeners.clear();
-  db->commit_of.clear();
+  if (db != nullptr) {
+    std::lock_guard<std::mutex> write(db->write_mu);
+    {
+      std::lock_guard<std::mutex> lock(db->state_mu);
+      db->deleted = true;
+      db->listeners.clear();
+      db->commit_of.clear();
+    }
+    if (db->durable != nullptr) db->durable->Abandon();
+  }
+  if (IsDurable(c)) durable::DurableDb::Destroy(c);
 }
 
 namespace {
@@ -259,6 +294,7 @@ void ForceBranch(const DbPtr& db, const Value& branch, const Value& parents) {
     throw Error(ErrorKind::kMisuse,
                 "force-branch!: the db does not belong to a live database (storeless or deleted)");
   }
+  RequireMemoryBranches(*store, "force-branch!");
   std::lock_guard<std::mutex> write(store->write_mu);
   std::lock_guard<std::mutex> lock(store->state_mu);
   if (store->deleted) throw Error(ErrorKind::kMisuse, "force-branch!: the database was deleted");
@@ -268,30 +304,60 @@ void ForceBranch(const DbPtr& db, const Value& branch, const Value& parents) {
 
 std::shared_ptr<Connection> Connection::Connect(const Value& config_value) {
   Config c = Config::Parse(config_value);
-  RequireMemory(c);
   std::string branch = "db";
   if (const Value* b = config_value.is_map() ? config_value.get("branch") : nullptr) {
     if (!b->is_nil()) branch = BranchName(*b, "Invalid config: :branch");
   }
-  auto db = Find(c);
-  if (db == nullptr) {
-    throw Error(ErrorKind::kNotFound, "Database does not exist.",
-                Value::Map({{Kw("store"), c.store}}));
-  }
-  {
+  std::shared_ptr<StoredDatabase> db;
+  if (!IsDurable(c)) {
+    db = Find(c);
+    if (db == nullptr) {
+      throw Error(ErrorKind::kNotFound, "Database does not exist.",
+                  Value::Map({{Kw("store"), c.store}}));
+    }
     std::lock_guard<std::mutex> lock(db->state_mu);
     HeadOf(*db, branch);
+  } else {
+    // The first connection in this process opens the store (and becomes its writer); later ones
+    // share that state until the last is released.
+    Registry& r = GetRegistry();
+    std::lock_guard<std::mutex> reg(r.mu);
+    auto it = r.stores.find(c.StoreKey());
+    if (it != r.stores.end()) {
+      db = it->second;
+    } else {
+      durable::Head head;
+      std::unique_ptr<durable::DurableDb> d = durable::DurableDb::Open(c, &head);
+      db = std::make_shared<StoredDatabase>();
+      db->config = head.db->config();
+      db->durable = std::move(d);
+      db->commit_of[head.db.get()] = head.commit;
+      db->commits.emplace(head.commit, CommitRecord{head.parents, head.db});
+      db->heads["db"] = head.commit;
+      r.stores.emplace(c.StoreKey(), db);
+    }
+    {
+      std::lock_guard<std::mutex> lock(db->state_mu);
+      HeadOf(*db, branch);
+    }
+    ++db->connections;
   }
   return std::shared_ptr<Connection>(new Connection(std::move(db), std::move(branch)));
 }
 
 Connection::Connection(std::shared_ptr<StoredDatabase> db, std::string branch)
     : db_(std::move(db)), branch_(std::move(branch)) {}
-Connection::~Connection() { Release(); }
+Connection::~Connection() {
+  try {
+    Release();
+  } catch (...) {
+    // Release only fails to flush, and the log holds every transaction: nothing is lost.
+  }
+}
 
 namespace {
 void CheckOpen(bool released, const StoredDatabase& db) {
-  if (released) throw Error(ErrorKind::kMisuse, "The connection has been released");
+  if (released || db.closed) throw Error(ErrorKind::kMisuse, "The connection has been released");
   if (db.deleted) throw Error(ErrorKind::kMisuse, "The database of this connection was deleted");
 }
 }  // namespace
@@ -301,6 +367,7 @@ TxReport Connection::Transact(const Value& tx_data, const Value& tx_meta) {
 }
 
 TxReport Connection::Merge(const Value& parents, const Value& tx_data, const Value& tx_meta) {
+  RequireMemoryBranches(*db_, "merge!");
   if (!parents.is_collection() || parents.items().empty()) {
     throw Error(ErrorKind::kMisuse,
                 "merge!: parents must be a non-empty collection of branch keywords and commit "
@@ -314,7 +381,7 @@ TxReport Connection::Merge(const Value& parents, const Value& tx_data, const Val
 // (nil for none), each once.
 TxReport Connection::Commit(const Value& extra_parents, const Value& tx_data,
                             const Value& tx_meta) {
-  std::lock_guard<std::mutex> write(db_->write_mu);
+  std::unique_lock<std::mutex> write(db_->write_mu);
   DbPtr before;
   std::vector<CommitKey> parents;
   {
@@ -332,6 +399,8 @@ TxReport Connection::Commit(const Value& extra_parents, const Value& tx_data,
     }
   }
   TxReport report = datahike::Transact(before, tx_data, tx_meta, NowMillis());
+  if (db_->durable != nullptr) return CommitDurable(std::move(write), std::move(report),
+                                                    std::move(parents));
   std::vector<std::function<void(const TxReport&)>> listeners;
   {
     std::lock_guard<std::mutex> lock(db_->state_mu);
@@ -344,6 +413,41 @@ TxReport Connection::Commit(const Value& extra_parents, const Value& tx_data,
     }
   }
   for (const auto& f : listeners) f(report);
+  return report;
+}
+
+// The durable tail of Commit: the log record first (a failed append fails the transaction), then
+// the new head is published and listeners called, in order, under the write lock; the caller is
+// answered only once the record is durable, its fsync shared with concurrent transactions.
+TxReport Connection::CommitDurable(std::unique_lock<std::mutex> write, TxReport report,
+                                   std::vector<std::string> parents) {
+  CommitKey id;
+  {
+    std::lock_guard<std::mutex> lock(db_->state_mu);
+    id = db_->NewCommitId();
+  }
+  const uint64_t seq = db_->durable->Append(report, id, parents);
+  durable::Head head{report.db_after, id, parents};
+  std::vector<std::function<void(const TxReport&)>> listeners;
+  {
+    std::lock_guard<std::mutex> lock(db_->state_mu);
+    db_->commit_of[report.db_after.get()] = id;
+    db_->commits.emplace(id, CommitRecord{std::move(parents), report.db_after});
+    db_->heads[branch_] = id;
+    report.tx_meta = WithCommitId(report.tx_meta, id);
+    for (const auto& [k, l] : db_->listeners) {
+      if (l.branch == branch_) listeners.push_back(l.callback);
+    }
+  }
+  try {
+    db_->durable->AfterCommit(head);
+  } catch (const Error&) {
+    // A failed index flush loses nothing (the transaction is in the log); the database refuses
+    // further transactions until reconnected (DurableDb::CheckUsable).
+  }
+  for (const auto& f : listeners) f(report);
+  write.unlock();
+  db_->durable->WaitDurable(seq);
   return report;
 }
 
@@ -367,6 +471,7 @@ std::vector<Value> Connection::Branches() const {
 
 void Connection::CreateBranch(const Value& from, const Value& new_branch) {
   std::string name = BranchName(new_branch, "branch!: the new branch");
+  RequireMemoryBranches(*db_, "branch!");
   std::lock_guard<std::mutex> write(db_->write_mu);
   std::lock_guard<std::mutex> lock(db_->state_mu);
   CheckOpen(released_, *db_);
@@ -384,6 +489,7 @@ void Connection::DeleteBranch(const Value& branch) {
                 "Cannot delete the main :db branch; delete the database instead.",
                 Value::Map({{Kw("branch"), branch}}));
   }
+  RequireMemoryBranches(*db_, "delete-branch!");
   std::lock_guard<std::mutex> write(db_->write_mu);
   std::lock_guard<std::mutex> lock(db_->state_mu);
   CheckOpen(released_, *db_);
@@ -421,7 +527,10 @@ std::vector<Value> Connection::BranchHistory(const Value& branch) const {
     todo.pop_front();
     if (!seen.insert(k).second) continue;
     out.push_back(CommitValue(k));
-    for (const CommitKey& p : db_->commits.at(k).parents) todo.push_back(p);
+    // A durable database holds the commits made since it was opened (and the head's parents).
+    auto it = db_->commits.find(k);
+    if (it == db_->commits.end()) continue;
+    for (const CommitKey& p : it->second.parents) todo.push_back(p);
   }
   return out;
 }
@@ -441,10 +550,38 @@ bool Connection::Unlisten(int64_t key) {
 }
 
 void Connection::Release() {
-  std::lock_guard<std::mutex> lock(db_->state_mu);
-  released_ = true;
-  for (int64_t key : listener_keys_) db_->listeners.erase(key);
-  listener_keys_.clear();
+  {
+    std::lock_guard<std::mutex> lock(db_->state_mu);
+    if (released_.exchange(true)) return;
+    for (int64_t key : listener_keys_) db_->listeners.erase(key);
+    listener_keys_.clear();
+  }
+  if (db_->durable == nullptr) return;
+  {
+    Registry& r = GetRegistry();
+    std::lock_guard<std::mutex> reg(r.mu);
+    if (--db_->connections > 0) return;
+    auto it = r.stores.find(db_->config.StoreKey());
+    if (it != r.stores.end() && it->second == db_) r.stores.erase(it);
+  }
+  // The last connection: flush and close, so the store's lock is gone when this returns.
+  std::lock_guard<std::mutex> write(db_->write_mu);
+  durable::Head head;
+  {
+    std::lock_guard<std::mutex> lock(db_->state_mu);
+    if (db_->closed || db_->deleted) return;
+    db_->closed = true;
+    auto h = db_->heads.find("db");
+    if (h != db_->heads.end()) {
+      const CommitRecord& rec = db_->commits.at(h->second);
+      head = durable::Head{rec.db, h->second, rec.parents};
+    }
+  }
+  if (head.db == nullptr) {
+    db_->durable->Abandon();
+    return;
+  }
+  db_->durable->Close(head);
 }
 bool Connection::released() const { return released_; }
 

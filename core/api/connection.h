@@ -1,7 +1,9 @@
 // Databases and connections: the engine's C++ facade (core/api). The C ABI sits on this.
 //
 // A database lives in a store named by its config (:memory by :id within this process; :file and
-// :leveldb come with durable storage). A Connection is the single writer of one branch of one
+// :leveldb on disk, see docs/durability.md: each transaction is logged durably before it returns,
+// the indices are flushed every :flush-every transactions and when the last connection of the
+// process is released, which also releases the store's lock). A Connection is the single writer of one branch of one
 // database: transact calls are serialized, each one publishes a new immutable Db value. Connections
 // to the same store from one process share the same state. All functions are thread-safe and throw
 // datahike::Error.
@@ -20,6 +22,7 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <mutex>
 #include <string>
 #include <vector>
 
@@ -99,6 +102,8 @@ class Connection {
  private:
   Connection(std::shared_ptr<StoredDatabase> db, std::string branch);
   TxReport Commit(const Value& extra_parents, const Value& tx_data, const Value& tx_meta);
+  TxReport CommitDurable(std::unique_lock<std::mutex> write, TxReport report,
+                         std::vector<std::string> parents);
   std::shared_ptr<StoredDatabase> db_;
   std::string branch_;  // the branch keyword's name, "db" by default
   std::atomic<bool> released_{false};

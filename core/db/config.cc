@@ -2,6 +2,7 @@
 
 #include <atomic>
 #include <cstdio>
+#include <filesystem>
 #include <set>
 #include <utility>
 #include <vector>
@@ -89,12 +90,41 @@ void ParseStore(const Value& store, Config& c) {
           path ? *path : Value());
     }
     c.path = std::string(path->as_string());
+    for (const auto& [k, v] : store.entries()) {
+      const std::string key = k.is_keyword() ? k.as_named()->full : "";
+      if (key == "sync?") {
+        ExpectBool(k, v);
+        c.sync = v.as_bool();
+      } else if (key == "flush-every") {
+        if (v.type() != Type::kLong || v.as_long() < 1) {
+          Bad("Invalid config: :flush-every must be a positive integer, got " + edn::ToString(v),
+              k, v);
+        }
+        c.flush_every = v.as_long();
+      } else if (key == "cache-bytes") {
+        if (v.type() != Type::kLong || v.as_long() < 0) {
+          Bad("Invalid config: :cache-bytes must be a non-negative integer, got " +
+                  edn::ToString(v),
+              k, v);
+        }
+      } else if (key != "backend" && key != "path" && key != "scope") {
+        Bad("Invalid config: unknown key " + edn::ToString(k) + " in the :" + b + " store", k, v);
+      }
+    }
   } else {
     Bad("Invalid config: unknown :backend " + edn::ToString(*backend) +
             " (expected :memory, :file or :leveldb)",
         Kw("backend"), *backend);
   }
   c.store = store;
+}
+
+// The path with `.`, `..` and symbolic links resolved as far as it exists, so that two spellings
+// of one directory name one store.
+std::string CanonicalPath(const std::string& path) {
+  std::error_code ec;
+  std::filesystem::path p = std::filesystem::weakly_canonical(std::filesystem::absolute(path), ec);
+  return ec ? path : p.string();
 }
 
 }  // namespace
@@ -199,8 +229,8 @@ Config Config::Storeless(const Value& cfg) {
 std::string Config::StoreKey() const {
   switch (backend) {
     case Backend::kMemory: return "memory:" + store_id;
-    case Backend::kFile: return "file:" + path;
-    case Backend::kLevelDb: return "leveldb:" + path;
+    case Backend::kFile: return "file:" + CanonicalPath(path);
+    case Backend::kLevelDb: return "leveldb:" + CanonicalPath(path);
   }
   return "";
 }

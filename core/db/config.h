@@ -18,6 +18,12 @@ struct Config {
   Value initial_tx;             // nil or tx-data
   std::string name;             // optional :name
   Value store;                  // the :store map as given (normalised)
+  // Durable stores (:file, :leveldb), keys of the :store map (docs/durability.md):
+  // :sync? (default true): a transaction returns only once its log record is on disk (fsync);
+  // false survives process crashes but not power loss or OS crashes.
+  bool sync = true;
+  // :flush-every (default 256): transactions between index flushes (and on release).
+  int64_t flush_every = 256;
   // Value-size caps (opt-in; 0 = unbounded). `:value-caps :default` sets 4096 / 4096 / 256;
   // explicit :max-*-length keys win. They apply under :write to user attributes.
   int64_t max_string_length = 0;

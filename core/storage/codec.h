@@ -41,6 +41,10 @@ enum class BlobKind : uint8_t {
   kValue = 1,   // one Value
   kDatoms = 2,  // one datom block
   kRaw = 3,     // anything composed with BlobWriter
+  // core/durable's records (docs/durability.md):
+  kIndexNode = 4,  // one B+-tree node of a datom index
+  kTxRecord = 5,   // one transaction's log record
+  kRoot = 6,       // one branch's root record
 };
 
 // One-call forms.

@@ -240,6 +240,7 @@ class TxBuilder {
     tempids_ = seed;
     tempid_order_ = seed_order;
     tx_data_.clear();
+    purges_.clear();
     queued_tuples_.clear();
     dirty_schema_.clear();
     work_.clear();
@@ -1153,6 +1154,7 @@ class TxBuilder {
   }
 
   void PurgeDatom(const Datom& d) {
+    purges_.push_back(PurgeOp{tx_data_.size(), d, false});
     const Attribute* attr = schema().Find(d.a);
     if (auto cur = FindEav(d.e, d.a, d.v)) EraseCurrent(*cur, attr);
     std::vector<Datom> hist;
@@ -1202,6 +1204,7 @@ class TxBuilder {
         if (pos->second) old.push_back(*it);
       }
       for (const Datom& h : old) {
+        purges_.push_back(PurgeOp{tx_data_.size(), h, true});
         teavt_.Erase(h);
         taevt_.Erase(h);
         AvetChange(tavet_, h, schema().Find(h.a), false);
@@ -1398,7 +1401,85 @@ class TxBuilder {
     for (const Value& t : tempid_order_) r.tempids.emplace_back(t, tempids_.at(t));
     r.tempids.emplace_back(B().current_tx_kw, tx_);
     r.tx_meta = tx_meta;
+    r.purges = std::move(purges_);
     return r;
+  }
+
+ public:
+  // See Replay in transact.h.
+  DbPtr RunReplay(const TxEffects& fx) {
+    if (before_->view() != ViewKind::kCurrent || fx.tx != before_->max_tx_ + 1) {
+      ReplayMismatch("its tx id " + std::to_string(fx.tx) + " does not follow the db's " +
+                     std::to_string(before_->max_tx_));
+    }
+    Reset({}, {});
+    size_t next_purge = 0;
+    auto purge_upto = [&](size_t at) {
+      for (; next_purge < fx.purges.size() && fx.purges[next_purge].at <= at; ++next_purge) {
+        const PurgeOp& p = fx.purges[next_purge];
+        if (!p.history_only) {
+          PurgeDatom(p.d);
+          continue;
+        }
+        teavt_.Erase(p.d);
+        taevt_.Erase(p.d);
+        AvetChange(tavet_, p.d, schema().Find(p.d.a), false);
+      }
+    };
+    for (size_t i = 0; i < fx.tx_data.size(); ++i) {
+      purge_upto(i);
+      const Datom& d = fx.tx_data[i];
+      if (d.tx != tx_) ReplayMismatch("a datom's tx id differs from the transaction's");
+      const Attribute* attr = schema().Find(d.a);
+      if (d.added) {
+        InsertCurrent(d, attr);
+        AdvanceMaxEid(d.e);
+      } else {
+        std::optional<Datom> cur = FindEav(d.e, d.a, d.v);
+        if (!cur) ReplayMismatch("it retracts a datom the db does not hold: " + DatomText(d));
+        RetractDatom(*cur, attr);
+      }
+      if (B().IsSchemaAttr(d.a)) dirty_schema_.insert(d.e);
+    }
+    purge_upto(SIZE_MAX);
+    queued_tuples_.clear();  // composite tuples are datoms of the record already
+    if (!dirty_schema_.empty()) RebuildSchema();
+    max_eid_ = std::max(max_eid_, fx.max_eid);
+    return Finish(Value()).db_after;
+  }
+
+  // See Restore in transact.h.
+  static DbPtr RunRestore(const Config& config, IndexSet current, IndexSet temporal,
+                          int64_t max_eid, int64_t max_tx) {
+    auto db = std::shared_ptr<Db>(new Db());
+    db->config_ = config;
+    db->schema_ = Schema::Builtin();
+    db->current_ = std::move(current);
+    db->temporal_ = std::move(temporal);
+    db->max_eid_ = max_eid;
+    db->max_tx_ = max_tx;
+    Pattern p;
+    p.a = B().ident;
+    std::set<int64_t> entities;
+    for (const Datom& d : db->SearchAll(IndexOrder::kAevt, p)) entities.insert(d.e);
+    if (entities.empty()) return db;
+    TxBuilder b(db, 0);
+    b.Reset({}, {});
+    b.dirty_schema_ = std::move(entities);
+    db->schema_ = b.schema_ptr_rebuilt();
+    return db;
+  }
+
+ private:
+  std::shared_ptr<const Schema> schema_ptr_rebuilt() {
+    schema();
+    return schema_;
+  }
+  [[noreturn]] static void ReplayMismatch(const std::string& why) {
+    throw Error(ErrorKind::kStorage,
+                "Cannot replay a logged transaction: " + why + " (the log does not fit the stored "
+                "indices)",
+                Value::Map({{Kw("error"), Kw("storage/corrupt")}}));
   }
 
   DbPtr before_;
@@ -1415,10 +1496,21 @@ class TxBuilder {
   TempidMap tempids_;
   std::vector<Value> tempid_order_;
   std::vector<Datom> tx_data_;
+  std::vector<PurgeOp> purges_;
   std::map<int64_t, std::map<uint32_t, std::vector<Value>>> queued_tuples_;
   std::set<int64_t> dirty_schema_;
   std::vector<WorkItem> work_;  // a stack: the back is the next item
 };
+
+DbPtr Replay(const DbPtr& db, const TxEffects& effects) {
+  TxBuilder b(db, 0);
+  return b.RunReplay(effects);
+}
+
+DbPtr Restore(const Config& config, IndexSet current, IndexSet temporal, int64_t max_eid,
+              int64_t max_tx) {
+  return TxBuilder::RunRestore(config, std::move(current), std::move(temporal), max_eid, max_tx);
+}
 
 TxReport Transact(const DbPtr& db, const Value& tx_data, const Value& tx_meta, int64_t now_millis) {
   if (db == nullptr) throw Error(ErrorKind::kMisuse, "Transact on a null db");

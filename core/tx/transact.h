@@ -18,6 +18,16 @@
 
 namespace datahike {
 
+// A purge's effect on the indices, for redoing a transaction from its datoms (tx_data does not
+// show purges). `at` is the number of tx_data datoms made before it.
+struct PurgeOp {
+  size_t at = 0;
+  Datom d;
+  // false: [:db/purge]-style removal of d's (e, a, v) from the current and history indices;
+  // true: the removal of the one history datom d ([:db.history.purge/before]).
+  bool history_only = false;
+};
+
 struct TxReport {
   DbPtr db_before;
   DbPtr db_after;
@@ -25,7 +35,27 @@ struct TxReport {
   // Tempid -> eid, in the order they were allocated; includes :db/current-tx -> the tx id.
   std::vector<std::pair<Value, int64_t>> tempids;
   Value tx_meta;
+  std::vector<PurgeOp> purges;  // in order; empty unless the transaction purged
 };
+
+// What a logged transaction did, enough to redo it exactly (durable log replay): its tx id, the
+// max-eid after it, its datoms in the order made and its purges.
+struct TxEffects {
+  int64_t tx = 0;
+  int64_t max_eid = 0;
+  std::vector<Datom> tx_data;
+  std::vector<PurgeOp> purges;
+};
+
+// Redoes a transaction on db (its db-before, a current view) from its effects, without running
+// tx functions or validation again: the same datoms, schema and basis result. Throws datahike::Error
+// (:storage/corrupt data) when the effects do not fit db.
+DbPtr Replay(const DbPtr& db, const TxEffects& effects);
+
+// A database value over stored indices: the current and temporal index sets and the basis; the
+// schema is rebuilt from the schema datoms (every entity with a :db/ident).
+DbPtr Restore(const Config& config, IndexSet current, IndexSet temporal, int64_t max_eid,
+              int64_t max_tx);
 
 // Applies tx_data to db (which must be a current view). `tx_meta` is nil or a map of attributes
 // for the transaction entity. `now_millis` is the :db/txInstant (it never goes below the previous

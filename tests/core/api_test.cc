@@ -82,11 +82,11 @@ TEST(Api, ConfigIsValidatedWithClearErrors) {
   EXPECT_NE(ErrorOf([] { api::CreateDatabase(E("{:store {:backend :file}}")); })
                 .find("needs a :path"),
             std::string::npos);
-  // Durable backends are validated, then refused until durable storage exists.
-  EXPECT_NE(ErrorOf([] { api::CreateDatabase(E("{:store {:backend :leveldb :path \"/tmp/x\"}}")); }, &kind)
-                .find("not available yet"),
+  // Durable backends' store keys are validated.
+  EXPECT_NE(ErrorOf([] { api::CreateDatabase(E("{:store {:backend :leveldb :path \"/tmp/x\" :flush-every 0}}")); }, &kind)
+                .find(":flush-every"),
             std::string::npos);
-  EXPECT_EQ(kind, ErrorKind::kStorage);
+  EXPECT_EQ(kind, ErrorKind::kMisuse);
   // :mem is an alias of :memory; a uuid id works.
   Value uuid_cfg = E("{:store {:backend :mem :id #uuid \"5f3c2d8e-0000-4000-8000-000000000002\"}}");
   api::CreateDatabase(uuid_cfg);
