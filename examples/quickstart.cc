@@ -1,6 +1,9 @@
 // The seed example of Datahike's README on an embedded database, through the engine's C++ API:
 // a strict schema, four entities, a query, an update, and the history view that still knows the old
-// value.
+// value; then the database is closed and opened again from disk.
+//
+// Usage: quickstart [DIR]   (the LevelDB database's directory, default ./datahike-quickstart-db;
+//                            a database already there is deleted first)
 
 #include <cstdio>
 #include <set>
@@ -14,11 +17,12 @@
 using datahike::Value;
 namespace edn = datahike::edn;
 
-int main() {
+int main(int argc, char** argv) {
   try {
-    Value cfg = edn::Read(
-        "{:store {:backend :memory :id \"quickstart\"} :keep-history? true "
-        ":schema-flexibility :write}");
+    const std::string dir = argc > 1 ? argv[1] : "datahike-quickstart-db";
+    Value cfg = edn::Read("{:store {:backend :leveldb :path " + edn::ToString(Value::String(dir)) +
+                          "} :keep-history? true :schema-flexibility :write}");
+    if (datahike::api::DatabaseExists(cfg)) datahike::api::DeleteDatabase(cfg);
     datahike::api::CreateDatabase(cfg);
     auto conn = datahike::api::Connection::Connect(cfg);
 
@@ -47,7 +51,11 @@ int main() {
         history_query, {datahike::query::Input::Database(conn->Db()->History())}));
     std::printf("history of Alice's age [v tx added]: %s\n", hist.c_str());
     conn->Release();
-    datahike::api::DeleteDatabase(cfg);
+
+    // Everything is on disk: a new connection reads it back.
+    auto again = datahike::api::Connection::Connect(cfg);
+    std::printf("after reopening %s: %s\n", dir.c_str(), people(again->Db()).c_str());
+    again->Release();
   } catch (const datahike::Error& e) {
     std::fprintf(stderr, "error: %s\n", e.what());
     return 1;
