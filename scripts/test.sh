@@ -16,8 +16,10 @@ echo "== conformance corpus"
 build/conformance_runner --dir "${DATAHIKE_SHARED_DIR:-../shared}/conformance" \
   --expected-failures docs/conformance.md
 
-echo "== Python package (bindings/python): build over libdatahike, pytest"
-python3 -m pip install -q --disable-pip-version-check ./bindings/python
+echo "== Python package (bindings/python): the extension over build/libdatahike, pytest"
+# The wheel links the library built above (no second build of the engine).
+python3 -m pip install -q --disable-pip-version-check ./bindings/python \
+  -C cmake.define.DATAHIKE_LIBRARY="$PWD/build/libdatahike.so.0"
 python3 -m pytest bindings/python/tests -q -p no:cacheprovider
 
 echo "== Java binding (bindings/java): JNI wrapper over libdatahike, JUnit (mvn)"
